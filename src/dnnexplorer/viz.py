@@ -1,0 +1,65 @@
+"""Figures with matplotlib: image grids, curves, weights, filters, confusion matrices.
+
+Every function takes tensors/arrays and a path, draws with matplotlib's non-interactive Agg
+backend (no screen needed, e.g. on a compute node), and saves the PNG atomically.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from dnnexplorer.fileio import atomic_path  # noqa: E402
+
+
+def save_figure(fig: Figure, path: str | os.PathLike[str], dpi: int = 120) -> Path:
+    """Save `fig` as a PNG at `path` (atomically) and close it."""
+    target = Path(path)
+    with atomic_path(target) as tmp:
+        fig.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight")
+    plt.close(fig)
+    return target
+
+
+def image_grid(
+    images: Sequence[np.ndarray] | np.ndarray,
+    titles: Sequence[str] | None,
+    path: str | os.PathLike[str],
+    ncols: int = 5,
+    cmap: str = "gray",
+    symmetric: bool = False,
+    suptitle: str | None = None,
+) -> Path:
+    """Draw 2-D images in a grid with an optional title under each; save as PNG.
+
+    `symmetric=True` centres the colour map on zero (for weights and filters, where the sign
+    matters: red = positive, blue = negative).
+    """
+    images = [np.asarray(im, dtype=np.float32) for im in images]
+    n = len(images)
+    ncols = max(1, min(ncols, n))
+    nrows = max(1, -(-n // ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(1.6 * ncols, 1.8 * nrows), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i >= n:
+            continue
+        im = images[i]
+        if symmetric:
+            lim = float(np.abs(im).max()) or 1.0
+            ax.imshow(im, cmap="bwr", vmin=-lim, vmax=lim)
+        else:
+            ax.imshow(im, cmap=cmap)
+        if titles is not None:
+            ax.set_title(titles[i], fontsize=8)
+    if suptitle:
+        fig.suptitle(suptitle)
+    return save_figure(fig, path)
