@@ -13,11 +13,11 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
 
-from dnnexplorer.fileio import atomic_path  # noqa: E402
+from dnnexplorer.fileio import atomic_path
 
 
 def save_figure(fig: Figure, path: str | os.PathLike[str], dpi: int = 120) -> Path:
@@ -62,4 +62,24 @@ def image_grid(
             ax.set_title(titles[i], fontsize=8)
     if suptitle:
         fig.suptitle(suptitle)
+    return save_figure(fig, path)
+
+
+def confusion_figure(
+    confusion: np.ndarray, classes: Sequence[str], path: str | os.PathLike[str]
+) -> Path:
+    """The confusion matrix as a heat map with counts (rows: true class, columns: predicted)."""
+    n = len(classes)
+    fig, ax = plt.subplots(figsize=(0.6 * n + 2, 0.6 * n + 1.5))
+    ax.imshow(np.log1p(confusion), cmap="Blues")
+    for i in range(n):
+        for j in range(n):
+            color = "white" if i == j else "black"
+            ax.text(
+                j, i, str(int(confusion[i, j])), ha="center", va="center", fontsize=7, color=color
+            )
+    ax.set_xticks(range(n), [str(c) for c in classes], rotation=45, ha="right", fontsize=8)
+    ax.set_yticks(range(n), [str(c) for c in classes], fontsize=8)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
     return save_figure(fig, path)

@@ -1,0 +1,266 @@
+"""`dnnx train` and `dnnx ladder`: train one model, or the workshop's whole ladder of models."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from dnnexplorer.cli.progress import make_progress
+from dnnexplorer.errors import ConfigError
+from dnnexplorer.models import list_models
+from dnnexplorer.train import TrainConfig, resume_training, run_training
+from dnnexplorer.train.config import OPTIMIZERS, PRECISIONS, SCHEDULES, parse_batch_size
+from dnnexplorer.train.runs import RunFolder, default_run_dir
+
+LADDER = ("softmax", "mlp", "cnn", "lenet5", "best")
+
+
+def _model_options(
+    hidden: str | None,
+    activation: str | None,
+    variant: str | None,
+    pieces: int | None,
+    options: tuple[str, ...],
+) -> dict[str, Any]:
+    """Model-specific flags -> the options passed to create_model (checked by the model)."""
+    found: dict[str, Any] = {}
+    if hidden is not None:
+        try:
+            found["hidden"] = [int(h) for h in hidden.split(",") if h.strip()]
+        except ValueError:
+            raise ConfigError(f"--hidden takes sizes like 200,100; got {hidden!r}") from None
+    if activation is not None:
+        found["activation"] = activation
+    if variant is not None:
+        found["variant"] = variant
+    if pieces is not None:
+        found["maxout_pieces"] = pieces
+    for item in options:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"--option takes KEY=VALUE (JSON value); got {item!r}")
+        try:
+            found[key] = json.loads(value)
+        except json.JSONDecodeError:
+            found[key] = value
+    return found
+
+
+def _batch_size(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    return None if value is None else parse_batch_size(value)
+
+
+model_names = [entry.name for entry in list_models()]
+
+
+@click.command()
+@click.option(
+    "--model",
+    "-m",
+    type=click.Choice(model_names),
+    default="softmax",
+    show_default=True,
+    help="Which model of the ladder to train.",
+)
+@click.option("--dataset", "-d", default="mnist", show_default=True, help="mnist or fashion-mnist.")
+@click.option(
+    "--epochs", type=int, help="Passes over the training set (default: the model's recipe)."
+)
+@click.option(
+    "--batch-size",
+    callback=_batch_size,
+    help="Examples per step: 1 = stochastic GD, 'full' = batch GD, else mini-batch.",
+)
+@click.option("--lr", type=float, help="Learning rate (peak rate for onecycle).")
+@click.option("--optimizer", type=click.Choice(OPTIMIZERS), help="sgd, momentum (0.9) or adam.")
+@click.option("--schedule", type=click.Choice(SCHEDULES), help="Learning-rate schedule.")
+@click.option("--weight-decay", type=float, help="L2 penalty (AdamW's decoupled form for adam).")
+@click.option("--label-smoothing", type=float, help="Cross-entropy label smoothing, e.g. 0.1.")
+@click.option("--augment/--no-augment", default=None, help="Random shifts/rotations of batches.")
+@click.option("--hidden", help="MLP hidden sizes, e.g. 200,100.")
+@click.option("--activation", help="sigmoid, tanh, relu, leaky_relu, elu or maxout.")
+@click.option("--maxout-pieces", type=int, help="k, the number of linear pieces of maxout.")
+@click.option("--variant", help="lenet5: classic (1998: tanh, average pooling) or modern.")
+@click.option(
+    "--option",
+    "options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Any other model option, e.g. --option channels=[16,32].",
+)
+@click.option("--target-acc", type=float, help="Stop at the first epoch reaching this accuracy.")
+@click.option(
+    "--val-size",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Examples carved from the training set for validation.",
+)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--device", type=click.Choice(["auto", "cpu", "cuda", "mps"]), default="auto", show_default=True
+)
+@click.option("--precision", type=click.Choice(PRECISIONS), default="auto", show_default=True)
+@click.option(
+    "--out", type=click.Path(path_type=Path), help="Run folder (default runs/MODEL-DATASET-TIME)."
+)
+@click.option("--overwrite", is_flag=True, help="Replace the run folder if it exists.")
+@click.option(
+    "--resume",
+    "resume_dir",
+    type=click.Path(path_type=Path),
+    help="Continue the run in this folder from its last checkpoint.",
+)
+@click.option(
+    "--data-dir", type=click.Path(path_type=Path), help="Folder holding the dataset files."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON (last line).")
+def train(
+    model: str,
+    dataset: str,
+    epochs: int | None,
+    batch_size: Any,
+    lr: float | None,
+    optimizer: str | None,
+    schedule: str | None,
+    weight_decay: float | None,
+    label_smoothing: float | None,
+    augment: bool | None,
+    hidden: str | None,
+    activation: str | None,
+    maxout_pieces: int | None,
+    variant: str | None,
+    options: tuple[str, ...],
+    target_acc: float | None,
+    val_size: int,
+    seed: int,
+    device: str,
+    precision: str,
+    out: Path | None,
+    overwrite: bool,
+    resume_dir: Path | None,
+    data_dir: Path | None,
+    as_json: bool,
+) -> None:
+    """Train a model and write a run folder (config, metrics, weights, summary)."""
+    if resume_dir is not None:
+        # A resumed run keeps its saved config, so that it ends as the uninterrupted run would.
+        given = click.get_current_context().get_parameter_source
+        changed = [
+            p
+            for p in ("model", "epochs", "batch_size", "lr", "optimizer", "schedule", "seed", "out")
+            if given(p) == click.core.ParameterSource.COMMANDLINE
+        ]
+        if changed:
+            raise ConfigError(
+                f"--resume continues a run with its saved config; drop "
+                f"{', '.join('--' + c.replace('_', '-') for c in changed)}"
+            )
+        config = RunFolder.open(resume_dir).read_config()
+        progress = make_progress(int(config.epochs), err=as_json)
+        click.echo(f"resuming {resume_dir}", err=as_json)
+        result = resume_training(resume_dir, data_dir, callbacks=[progress])
+    else:
+        config = TrainConfig(
+            model=model,
+            dataset=dataset,
+            epochs=epochs,
+            batch_size=batch_size,
+            lr=lr,
+            optimizer=optimizer,
+            schedule=schedule,
+            weight_decay=weight_decay,
+            label_smoothing=label_smoothing,
+            augment=augment,
+            target_acc=target_acc,
+            val_size=val_size,
+            seed=seed,
+            device=device,
+            precision=precision,
+            model_options=_model_options(hidden, activation, variant, maxout_pieces, options),
+        ).resolved()
+        out = out or default_run_dir(config)
+        progress = make_progress(int(config.epochs), err=as_json)
+        click.echo(f"training {config.model} on {config.dataset} -> {out}", err=as_json)
+        result = run_training(config, data_dir, out, callbacks=[progress], overwrite=overwrite)
+    s = result.summary
+    if as_json:
+        click.echo(json.dumps(s))
+    else:
+        click.echo(
+            f"{s['model']}: test accuracy {s['test_accuracy']:.2%} after {s['epochs']} epoch(s), "
+            f"{s['train_seconds']:.1f}s training, {s['params']:,} parameters -> {result.run_dir}"
+        )
+
+
+@click.command()
+@click.option("--dataset", "-d", default="mnist", show_default=True)
+@click.option(
+    "--models",
+    default=",".join(LADDER),
+    show_default=True,
+    help="Comma-separated models to train, in order.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("runs/ladder"),
+    show_default=True,
+    help="Folder for the runs (one sub-folder per model).",
+)
+@click.option("--overwrite", is_flag=True, help="Replace earlier ladder runs in --out.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--device", default="auto", show_default=True)
+@click.option("--data-dir", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the table as JSON (last line).")
+def ladder(
+    dataset: str,
+    models: str,
+    out: Path,
+    overwrite: bool,
+    seed: int,
+    device: str,
+    data_dir: Path | None,
+    as_json: bool,
+) -> None:
+    """Train softmax -> mlp -> cnn -> lenet5 -> best and compare them in one table.
+
+    The workshop's story of gradually enhancing the accuracy, in one command.
+    """
+    rows = []
+    for name in [m.strip() for m in models.split(",") if m.strip()]:
+        config = TrainConfig(model=name, dataset=dataset, seed=seed, device=device).resolved()
+        click.echo(f"== {name} ==", err=as_json)
+        result = run_training(
+            config,
+            data_dir,
+            out / f"{name}-{dataset}",
+            callbacks=[make_progress(int(config.epochs), err=as_json)],
+            overwrite=overwrite,
+        )
+        rows.append(
+            {
+                k: result.summary[k]
+                for k in ("model", "params", "epochs", "test_accuracy", "train_seconds")
+            }
+        )
+    if as_json:
+        click.echo(json.dumps(rows))
+        return
+    table = Table(title=f"The ladder on {dataset}")
+    for column in ("model", "parameters", "epochs", "test accuracy", "training seconds"):
+        table.add_column(column, justify="left" if column == "model" else "right")
+    for r in rows:
+        table.add_row(
+            r["model"],
+            f"{r['params']:,}",
+            str(r["epochs"]),
+            f"{r['test_accuracy']:.2%}",
+            f"{r['train_seconds']:.1f}",
+        )
+    Console().print(table)

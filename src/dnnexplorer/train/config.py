@@ -1,0 +1,110 @@
+"""The one object that describes a training run: `TrainConfig`.
+
+A run is fully described by its config, which is saved as `config.json` in the run folder so
+that `--resume`, `eval` and `predict` rebuild exactly the same model and data. Fields left as
+None take the model's recipe (its registered default epochs, batch size, learning rate, ...).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from dnnexplorer.errors import ConfigError
+
+OPTIMIZERS = ("sgd", "momentum", "adam")
+SCHEDULES = ("constant", "step", "cosine", "onecycle")
+DEVICES = ("auto", "cpu", "cuda", "mps")
+PRECISIONS = ("auto", "fp32", "bf16")
+FULL_BATCH = "full"
+
+BatchSize = int | Literal["full"]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that decides a training run's result.
+
+    batch_size: 1 is stochastic gradient descent, "full" is batch gradient descent (the whole
+    training set per step), anything between is mini-batch gradient descent.
+    """
+
+    model: str = "softmax"
+    model_options: dict[str, Any] = field(default_factory=dict)
+    dataset: str = "mnist"
+    epochs: int | None = None
+    batch_size: BatchSize | None = None
+    lr: float | None = None
+    optimizer: str | None = None
+    schedule: str | None = None
+    weight_decay: float | None = None
+    label_smoothing: float | None = None
+    augment: bool | None = None
+    seed: int = 0
+    val_size: int = 0
+    target_acc: float | None = None
+    device: str = "auto"
+    precision: str = "auto"
+    compile: bool = False
+
+    def __post_init__(self) -> None:
+        _check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        _check_choice("schedule", self.schedule, SCHEDULES)
+        _check_choice("device", self.device, DEVICES)
+        _check_choice("precision", self.precision, PRECISIONS)
+        if self.epochs is not None and self.epochs < 1:
+            raise ConfigError(f"--epochs must be at least 1, got {self.epochs}")
+        bs = self.batch_size
+        if bs is not None and bs != FULL_BATCH and (not isinstance(bs, int) or bs < 1):
+            raise ConfigError(f"--batch-size must be a positive integer or 'full', got {bs!r}")
+        if self.lr is not None and not self.lr > 0:
+            raise ConfigError(f"--lr must be positive, got {self.lr}")
+        if self.weight_decay is not None and self.weight_decay < 0:
+            raise ConfigError(f"--weight-decay must be >= 0, got {self.weight_decay}")
+        if self.label_smoothing is not None and not 0 <= self.label_smoothing < 1:
+            raise ConfigError(f"--label-smoothing must be in [0, 1), got {self.label_smoothing}")
+        if self.val_size < 0:
+            raise ConfigError(f"--val-size must be >= 0, got {self.val_size}")
+        if self.target_acc is not None and not 0 < self.target_acc <= 1:
+            raise ConfigError(f"--target-acc is a fraction in (0, 1], got {self.target_acc}")
+
+    def resolved(self) -> TrainConfig:
+        """This config with every None field filled in from the model's recipe."""
+        from dnnexplorer.models import get_entry
+
+        recipe = dataclasses.asdict(get_entry(self.model).recipe)
+        filled = {k: recipe[k] for k, v in self.to_dict().items() if v is None and k in recipe}
+        return dataclasses.replace(self, **filled)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        """Rebuild a config from `config.json`; unknown keys are an error, not silently dropped."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(f"unknown config field(s): {', '.join(unknown)}")
+        return cls(**data)
+
+
+def parse_batch_size(text: str) -> BatchSize:
+    """'full' -> 'full' (batch gradient descent), '64' -> 64."""
+    if text.strip().lower() == FULL_BATCH:
+        return FULL_BATCH
+    try:
+        value = int(text)
+    except ValueError:
+        raise ConfigError(
+            f"--batch-size must be a positive integer or 'full', got {text!r}"
+        ) from None
+    if value < 1:
+        raise ConfigError(f"--batch-size must be a positive integer or 'full', got {text!r}")
+    return value
+
+
+def _check_choice(name: str, value: str | None, choices: tuple[str, ...]) -> None:
+    if value is not None and value not in choices:
+        raise ConfigError(f"--{name} must be one of {', '.join(choices)}; got {value!r}")

@@ -1,0 +1,236 @@
+"""The training loop: forward, cross-entropy loss, zero_grad, backward, step — once per mini-batch.
+
+This is the one loop the CLI, the web lab, the lessons and the benchmarks all use. It reports
+progress through callbacks (a progress bar, a checkpoint writer, a web stream are listeners),
+so the loop itself stays a plain PyTorch loop you can compare with the workshop's slides.
+
+Reproducibility: each epoch's randomness (the permutation, dropout, augmentation) is seeded from
+(seed, epoch) alone, so a run resumed after epoch k replays epochs k+1.. exactly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from dnnexplorer.data.batches import minibatch_indices, normalize
+from dnnexplorer.errors import TrainingDiverged
+from dnnexplorer.train.config import FULL_BATCH, TrainConfig
+
+# Larger steps (full-batch gradient descent) are computed in chunks whose gradients add up to
+# the gradient of the whole batch, so memory stays bounded whatever the batch size.
+MAX_CHUNK = 8192
+EVAL_BATCH = 4096
+
+
+@dataclass
+class TrainData:
+    """The tensors a run trains and evaluates on, resident on the training device (uint8)."""
+
+    train_images: torch.Tensor  # (N, 28, 28) uint8
+    train_labels: torch.Tensor  # (N,) int64
+    test_images: torch.Tensor
+    test_labels: torch.Tensor
+    mean: float
+    std: float
+    val_images: torch.Tensor | None = None
+    val_labels: torch.Tensor | None = None
+
+
+@dataclass
+class EpochMetrics:
+    """One line of metrics.jsonl."""
+
+    epoch: int
+    train_loss: float
+    train_accuracy: float
+    test_loss: float
+    test_accuracy: float
+    seconds: float  # training time of this epoch (evaluation excluded)
+    examples_per_second: float
+    lr: float
+    val_loss: float | None = None
+    val_accuracy: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
+
+
+@dataclass
+class TrainingState:
+    """What a checkpoint holds: the model, the optimizer and its schedule, and the history."""
+
+    model: nn.Module
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None
+    epoch: int = 0  # epochs completed
+    history: list[EpochMetrics] = field(default_factory=list)
+    stop_requested: bool = False  # set by a listener (a Stop button) to end after this step
+
+
+class Callback:
+    """A listener to the loop; override what you need. Must not change the training math."""
+
+    def on_epoch_start(self, epoch: int, num_steps: int) -> None: ...
+
+    def on_step_end(self, epoch: int, step: int, loss: float, correct: int, size: int) -> None: ...
+
+    def on_epoch_end(self, state: TrainingState, metrics: EpochMetrics) -> None: ...
+
+
+@dataclass
+class Evaluation:
+    loss: float
+    accuracy: float
+    predictions: torch.Tensor  # (N,) predicted class per example
+    probabilities: torch.Tensor | None = None  # (N, C), when asked for
+
+
+def epoch_generator(seed: int, epoch: int) -> torch.Generator:
+    """Seed torch (dropout) and return the generator for this epoch's permutation/augmentation."""
+    epoch_seed = seed * 1_000_003 + epoch
+    torch.manual_seed(epoch_seed)
+    return torch.Generator().manual_seed(epoch_seed)
+
+
+def autocast(config: TrainConfig, device: torch.device) -> contextlib.AbstractContextManager:
+    """bf16 autocast on GPUs that support it (precision auto/bf16); plain fp32 elsewhere."""
+    wants_bf16 = config.precision in ("auto", "bf16")
+    if device.type == "cuda" and wants_bf16 and torch.cuda.is_bf16_supported():
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+@torch.inference_mode()
+def evaluate(
+    model: nn.Module,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    mean: float,
+    std: float,
+    keep_probabilities: bool = False,
+) -> Evaluation:
+    """Mean cross-entropy and accuracy over a whole split, in large batches, without gradients."""
+    was_training = model.training
+    model.eval()
+    total_loss, predictions, probabilities = 0.0, [], []
+    for part in torch.arange(len(labels), device=labels.device).split(EVAL_BATCH):
+        logits = model(normalize(images[part], mean, std)).float()  # (B, C)
+        total_loss += F.cross_entropy(logits, labels[part], reduction="sum").item()
+        predictions.append(logits.argmax(dim=1))
+        if keep_probabilities:
+            probabilities.append(logits.softmax(dim=1))
+    model.train(was_training)
+    predicted = torch.cat(predictions)
+    n = max(len(labels), 1)
+    return Evaluation(
+        loss=total_loss / n,
+        accuracy=(predicted == labels).sum().item() / n,
+        predictions=predicted,
+        probabilities=torch.cat(probabilities) if keep_probabilities else None,
+    )
+
+
+def train_one_epoch(
+    state: TrainingState,
+    data: TrainData,
+    config: TrainConfig,
+    epoch: int,
+    callbacks: Sequence[Callback] = (),
+) -> tuple[float, float, int]:
+    """One pass over the training set. Returns (mean loss, accuracy, examples seen)."""
+    model, optimizer = state.model, state.optimizer
+    device = data.train_labels.device
+    n = len(data.train_labels)
+    batch_size = n if config.batch_size == FULL_BATCH else int(config.batch_size)
+    generator = epoch_generator(config.seed, epoch)
+    batches = list(minibatch_indices(n, batch_size, generator, device))
+    for cb in callbacks:
+        cb.on_epoch_start(epoch, len(batches))
+
+    model.train()
+    total_loss, total_correct, seen = 0.0, 0, 0
+    for step, batch in enumerate(batches, start=1):
+        optimizer.zero_grad(set_to_none=True)
+        batch_loss, batch_correct = 0.0, 0
+        for part in batch.split(MAX_CHUNK):
+            x = normalize(data.train_images[part], data.mean, data.std)  # (B, 1, 28, 28)
+            if config.augment:
+                from dnnexplorer.train.augment import random_shift_rotate
+
+                x = random_shift_rotate(x, generator)
+            y = data.train_labels[part]
+            with autocast(config, device):
+                logits = model(x)  # (B, C)
+                loss = F.cross_entropy(logits.float(), y, label_smoothing=config.label_smoothing)
+            # Weight each chunk by its share, so the chunks' gradients sum to the batch's mean.
+            (loss * (len(part) / len(batch))).backward()
+            batch_loss += loss.item() * len(part)
+            batch_correct += (logits.argmax(dim=1) == y).sum().item()
+        if not math.isfinite(batch_loss):
+            raise TrainingDiverged(
+                f"loss diverged at epoch {epoch} step {step}; try a smaller --lr "
+                f"(now {config.lr}); the last good checkpoint is kept"
+            )
+        optimizer.step()
+        if state.scheduler is not None:
+            state.scheduler.step()
+        total_loss += batch_loss
+        total_correct += batch_correct
+        seen += len(batch)
+        for cb in callbacks:
+            cb.on_step_end(epoch, step, batch_loss / len(batch), batch_correct, len(batch))
+        if state.stop_requested:
+            break
+    return total_loss / max(seen, 1), total_correct / max(seen, 1), seen
+
+
+def fit(
+    state: TrainingState,
+    data: TrainData,
+    config: TrainConfig,
+    callbacks: Sequence[Callback] = (),
+) -> list[EpochMetrics]:
+    """Train from epoch `state.epoch + 1` to `config.epochs`, evaluating after every epoch.
+
+    Stops early at the first epoch whose test accuracy reaches `config.target_acc`, or when a
+    listener sets `state.stop_requested`. Returns the whole history (earlier epochs included).
+    """
+    for epoch in range(state.epoch + 1, int(config.epochs) + 1):
+        start = time.perf_counter()
+        train_loss, train_acc, seen = train_one_epoch(state, data, config, epoch, callbacks)
+        seconds = time.perf_counter() - start
+        if state.stop_requested:
+            break  # an interrupted epoch is not recorded: resume replays it whole
+        test = evaluate(state.model, data.test_images, data.test_labels, data.mean, data.std)
+        val = None
+        if data.val_images is not None and len(data.val_labels) > 0:
+            val = evaluate(state.model, data.val_images, data.val_labels, data.mean, data.std)
+        metrics = EpochMetrics(
+            epoch=epoch,
+            train_loss=train_loss,
+            train_accuracy=train_acc,
+            test_loss=test.loss,
+            test_accuracy=test.accuracy,
+            seconds=seconds,
+            examples_per_second=seen / max(seconds, 1e-9),
+            lr=state.optimizer.param_groups[0]["lr"],
+            val_loss=val.loss if val else None,
+            val_accuracy=val.accuracy if val else None,
+        )
+        state.epoch = epoch
+        state.history.append(metrics)
+        for cb in callbacks:
+            cb.on_epoch_end(state, metrics)
+        if config.target_acc is not None and test.accuracy >= config.target_acc:
+            break
+    return state.history

@@ -1,0 +1,43 @@
+"""Optimizers and learning-rate schedules, by the names the workshop and the CLI use.
+
+sgd: plain gradient descent, w <- w - lr * dE/dw. momentum: SGD with momentum 0.9 (Nesterov).
+adam: Adam. Schedules change the learning rate after every mini-batch step:
+constant, step (x0.7 each epoch, as the PyTorch MNIST example), cosine, onecycle (warm up, then
+anneal: the schedule behind the fastest published MNIST trainings).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from dnnexplorer.train.config import TrainConfig
+
+
+def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
+    """Build the optimizer named by `config.optimizer` (config must be resolved)."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    wd = config.weight_decay or 0.0
+    if config.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=config.lr, weight_decay=wd)
+    if config.optimizer == "momentum":
+        return torch.optim.SGD(params, lr=config.lr, momentum=0.9, nesterov=True, weight_decay=wd)
+    if wd:
+        return torch.optim.AdamW(params, lr=config.lr, weight_decay=wd)
+    return torch.optim.Adam(params, lr=config.lr)
+
+
+def make_scheduler(
+    optimizer: torch.optim.Optimizer, config: TrainConfig, steps_per_epoch: int
+) -> torch.optim.lr_scheduler.LRScheduler | None:
+    """Build the per-step learning-rate schedule named by `config.schedule` (None: constant)."""
+    total_steps = max(1, int(config.epochs) * steps_per_epoch)
+    if config.schedule == "step":
+        return torch.optim.lr_scheduler.StepLR(optimizer, step_size=steps_per_epoch, gamma=0.7)
+    if config.schedule == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total_steps)
+    if config.schedule == "onecycle":
+        return torch.optim.lr_scheduler.OneCycleLR(
+            optimizer, max_lr=config.lr, total_steps=total_steps, pct_start=0.25
+        )
+    return None

@@ -1,0 +1,181 @@
+"""One training run from start to finish: data + model + optimizer -> fit -> run folder.
+
+`run_training` is what `dnnx train`, the web lab, the lessons and the benchmarks call;
+`resume_training` continues a run folder where a killed run stopped.
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from dnnexplorer import __version__
+from dnnexplorer.data import Dataset, load_dataset
+from dnnexplorer.data.batches import split_validation
+from dnnexplorer.errors import ConfigError, RunError
+from dnnexplorer.models import count_parameters, create_model
+from dnnexplorer.train.checkpoint import load_checkpoint
+from dnnexplorer.train.config import FULL_BATCH, TrainConfig
+from dnnexplorer.train.loop import Callback, TrainData, TrainingState, fit
+from dnnexplorer.train.optim import make_optimizer, make_scheduler
+from dnnexplorer.train.runs import CheckpointWriter, RunFolder
+
+
+@dataclass
+class TrainingResult:
+    model: nn.Module  # trained, on the CPU, in eval mode
+    history: list[dict[str, Any]]  # one dict per epoch, as in metrics.jsonl
+    summary: dict[str, Any]  # as in summary.json
+    dataset: Dataset
+    run_dir: Path | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def choose_device(name: str) -> torch.device:
+    """'auto' picks cuda, then mps, then cpu; asking for a device that is absent is an error."""
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("--device cuda: no CUDA GPU is available here (try --device auto)")
+    if name == "mps" and not torch.backends.mps.is_available():
+        raise ConfigError("--device mps: Apple's MPS backend is not available here")
+    return torch.device(name)
+
+
+def prepare_data(dataset: Dataset, config: TrainConfig, device: torch.device) -> TrainData:
+    """Move the uint8 dataset to the device once; carve the validation split if asked."""
+    train_x, train_y = dataset.train_images, dataset.train_labels
+    val_x = val_y = None
+    if config.val_size:
+        train_x, train_y, val_x, val_y = split_validation(train_x, train_y, config.val_size)
+        val_x, val_y = val_x.to(device), val_y.to(device)
+    return TrainData(
+        train_images=train_x.to(device),
+        train_labels=train_y.to(device),
+        test_images=dataset.test_images.to(device),
+        test_labels=dataset.test_labels.to(device),
+        mean=dataset.mean,
+        std=dataset.std,
+        val_images=val_x,
+        val_labels=val_y,
+    )
+
+
+def _new_state(config: TrainConfig, num_classes: int, steps_per_epoch: int) -> TrainingState:
+    torch.manual_seed(config.seed)  # the initial weights depend on the seed alone
+    model = create_model(config.model, num_classes=num_classes, **config.model_options)
+    optimizer = make_optimizer(model, config)
+    scheduler = make_scheduler(optimizer, config, steps_per_epoch)
+    return TrainingState(model=model, optimizer=optimizer, scheduler=scheduler)
+
+
+def _steps_per_epoch(config: TrainConfig, n: int) -> int:
+    if config.batch_size == FULL_BATCH:
+        return 1
+    return -(-n // int(config.batch_size))
+
+
+def run_training(
+    config: TrainConfig,
+    data_dir: str | Path | None = None,
+    out_dir: str | Path | None = None,
+    callbacks: Sequence[Callback] = (),
+    overwrite: bool = False,
+    dataset: Dataset | None = None,
+) -> TrainingResult:
+    """Train `config` from scratch. With `out_dir`, write a run folder (checkpoint every epoch)."""
+    config = config.resolved()
+    run = RunFolder.create(out_dir, overwrite=overwrite) if out_dir is not None else None
+    if run is not None:
+        run.write_config(config)
+    return _train(config, run, data_dir, callbacks, resume=False, dataset=dataset)
+
+
+def resume_training(
+    run_dir: str | Path,
+    data_dir: str | Path | None = None,
+    callbacks: Sequence[Callback] = (),
+    dataset: Dataset | None = None,
+) -> TrainingResult:
+    """Continue the run in `run_dir` from its last checkpoint, with its saved config."""
+    run = RunFolder.open(run_dir)
+    config = run.read_config()
+    summary = run.read_summary()
+    if summary is not None and summary.get("complete"):
+        raise RunError(f"{run.path}: this run is already complete ({summary['epochs']} epochs)")
+    return _train(config, run, data_dir, callbacks, resume=True, dataset=dataset)
+
+
+def _train(
+    config: TrainConfig,
+    run: RunFolder | None,
+    data_dir: str | Path | None,
+    callbacks: Sequence[Callback],
+    resume: bool,
+    dataset: Dataset | None = None,
+) -> TrainingResult:
+    wall_start = time.perf_counter()
+    device = choose_device(config.device)
+    dataset = dataset if dataset is not None else load_dataset(config.dataset, data_dir)
+    data = prepare_data(dataset, config, device)
+    state = _new_state(
+        config, len(dataset.classes), _steps_per_epoch(config, len(data.train_labels))
+    )
+    if resume and run is not None and run.checkpoint_path.is_file():
+        load_checkpoint(state, run.checkpoint_path)
+        run.rewrite_metrics(state.history)
+    state.model.to(device)
+    listeners = list(callbacks) + ([CheckpointWriter(run)] if run is not None else [])
+    fit(state, data, config, listeners)
+
+    history = [m.to_dict() for m in state.history]
+    summary = make_summary(config, state, device, time.perf_counter() - wall_start)
+    if run is not None:
+        run.write_summary(summary)
+    model = state.model.cpu().eval()
+    return TrainingResult(model, history, summary, dataset, run.path if run else None)
+
+
+def make_summary(
+    config: TrainConfig, state: TrainingState, device: torch.device, wall_seconds: float
+) -> dict[str, Any]:
+    """The numbers a reader wants first (also the last line of `dnnx train --json`)."""
+    history = state.history
+    last = history[-1] if history else None
+    train_seconds = sum(m.seconds for m in history)
+    examples = sum(m.examples_per_second * m.seconds for m in history)
+    reached = bool(last and config.target_acc and last.test_accuracy >= config.target_acc)
+    return {
+        "model": config.model,
+        "model_options": config.model_options,
+        "dataset": config.dataset,
+        "params": count_parameters(state.model),
+        "epochs": state.epoch,
+        "test_accuracy": last.test_accuracy if last else None,
+        "test_loss": last.test_loss if last else None,
+        "val_accuracy": last.val_accuracy if last else None,
+        "target_acc": config.target_acc,
+        "target_reached": reached,
+        "complete": not state.stop_requested and (state.epoch >= int(config.epochs) or reached),
+        "train_seconds": round(train_seconds, 3),
+        "wall_seconds": round(wall_seconds, 3),
+        "examples_per_second": round(examples / train_seconds, 1) if train_seconds else None,
+        "device": str(device),
+        "world_size": 1,
+        "seed": config.seed,
+        "torch": torch.__version__,
+        "dnnexplorer": __version__,
+        "machine": platform.machine(),
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
