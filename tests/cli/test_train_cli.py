@@ -1,0 +1,153 @@
+"""`dnnx train / eval / predict` end to end on real MNIST, as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from safetensors.torch import load_file
+
+
+@pytest.fixture(scope="module")
+def softmax_run(run_dnnx, data_root, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("runs") / "softmax"
+    result = run_dnnx(
+        "train",
+        "--model",
+        "softmax",
+        "--epochs",
+        "1",
+        "--out",
+        out,
+        "--json",
+        "--data-dir",
+        data_root,
+    )
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["model"] == "softmax" and summary["epochs"] == 1
+    assert summary["test_accuracy"] > 0.88
+    return out
+
+
+def test_train_writes_a_complete_run_folder(softmax_run) -> None:
+    for name in ("config.json", "metrics.jsonl", "model.safetensors", "summary.json"):
+        assert (softmax_run / name).is_file(), name
+    summary = json.loads((softmax_run / "summary.json").read_text())
+    assert summary["params"] == 7850 and summary["device"] == "cpu"
+
+
+def test_eval_reports_accuracy_confusion_and_errors(
+    run_dnnx, softmax_run, data_root, tmp_path
+) -> None:
+    result = run_dnnx("eval", softmax_run, "--json", "--out", tmp_path, "--data-dir", data_root)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    summary = json.loads((softmax_run / "summary.json").read_text())
+    assert report["test_accuracy"] == pytest.approx(summary["test_accuracy"])
+    confusion = np.array(report["confusion_matrix"])
+    assert confusion.sum() == 10000 and confusion.trace() == round(10000 * report["test_accuracy"])
+    assert (tmp_path / "confusion.png").stat().st_size > 1000
+    assert (tmp_path / "errors.png").stat().st_size > 1000
+
+
+def _paper_photo(digit: np.ndarray, path: Path) -> None:
+    """A test digit as a user might photograph it: dark ink on light paper, big, off-centre."""
+    ink = Image.fromarray(255 - digit).resize((168, 168), Image.BILINEAR)
+    page = Image.new("L", (400, 300), 235)
+    page.paste(ink, (30, 100))
+    page.convert("RGB").save(path, quality=85)
+
+
+def test_predict_reads_photos_and_reports_bad_files(
+    run_dnnx, softmax_run, data_root, tmp_path
+) -> None:
+    from dnnexplorer.data import load_dataset
+
+    test = load_dataset("mnist", data_root)
+    files, expected = [], []
+    for i in range(20):
+        path = tmp_path / f"digit{i}.jpg"
+        _paper_photo(test.test_images[i].numpy(), path)
+        files.append(path)
+        expected.append(int(test.test_labels[i]))
+    broken = tmp_path / "broken.png"
+    broken.write_text("not an image")
+    result = run_dnnx("predict", softmax_run, *files, broken, "--json")
+    assert result.returncode == 1  # one file failed, the others were still predicted
+    assert "broken.png" in result.stderr and "Traceback" not in result.stderr
+    answers = json.loads(result.stdout)
+    assert len(answers) == 21
+    good = answers[:20]
+    for a in good:
+        assert len(a["probabilities"]) == 10 and abs(sum(a["probabilities"]) - 1) < 1e-4
+    right = sum(a["digit"] == e for a, e in zip(good, expected, strict=True))
+    assert right >= 16, f"only {right}/20 photographed test digits recognised"
+    assert "error" in answers[20]
+
+
+def test_sigkill_then_resume_matches_an_uninterrupted_run(run_dnnx, data_root, tmp_path) -> None:
+    args = [
+        "--model",
+        "mlp",
+        "--hidden",
+        "64",
+        "--epochs",
+        "3",
+        "--batch-size",
+        "256",
+        "--data-dir",
+        str(data_root),
+    ]
+    straight = run_dnnx("train", *args, "--out", tmp_path / "straight")
+    assert straight.returncode == 0, straight.stderr
+
+    killed = tmp_path / "killed"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dnnexplorer", "train", *args, "--out", str(killed)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    metrics = killed / "metrics.jsonl"
+    deadline = time.time() + 120
+    while time.time() < deadline and not (metrics.is_file() and metrics.read_text().strip()):
+        time.sleep(0.01)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (killed / "summary.json").exists(), "the run finished before it could be killed"
+
+    resumed = run_dnnx("train", "--resume", killed, "--data-dir", data_root, "--json")
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads(resumed.stdout.strip().splitlines()[-1])["epochs"] == 3
+    a = load_file(str(tmp_path / "straight" / "model.safetensors"))
+    b = load_file(str(killed / "model.safetensors"))
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+    assert len((killed / "metrics.jsonl").read_text().splitlines()) == 3
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["train", "--batch-size", "0"], "--batch-size"),
+        (["train", "--model", "nope"], "--model"),
+        (["train", "--epochs", "0"], "--epochs"),
+        (["train", "--resume", "no/such/run"], "no such run folder"),
+        (["eval", "no/such/run"], "no such run folder"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(run_dnnx, args, message, tmp_path) -> None:
+    result = run_dnnx(*args, cwd=tmp_path)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
