@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from dnnexplorer.errors import ConfigError
+from dnnexplorer.models.registry import OPTIMIZERS, SCHEDULES
 
-OPTIMIZERS = ("sgd", "momentum", "adam")
-SCHEDULES = ("constant", "step", "cosine", "onecycle")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("auto", "fp32", "bf16")
 FULL_BATCH = "full"

@@ -1,0 +1,175 @@
+"""The model registry: every architecture registers itself by name, tools build models by name.
+
+As in timm, each family file decorates a builder function with `@register_model(...)`, and the
+CLI, the web lab, the lessons and the benchmarks only ever call `create_model("cnn", ...)` or
+`list_models()`: they never import a model class, so a new model shows up everywhere at once.
+
+A model is rebuilt from three JSON values saved in its run folder: its name, `num_classes` and its
+options (ints, floats, strings, lists). Each entry also carries a default training `Recipe`, the
+first guess at how to train it fast on a CPU.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from torch import nn
+
+from dnnexplorer.errors import ConfigError
+
+OPTIMIZERS: tuple[str, ...] = ("sgd", "momentum", "adam")
+SCHEDULES: tuple[str, ...] = ("constant", "step", "cosine", "onecycle")
+
+Builder = TypeVar("Builder", bound=Callable[..., nn.Module])
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How to train a model by default: the knobs of the workshop's training loop."""
+
+    epochs: int
+    batch_size: int
+    lr: float
+    optimizer: str = "adam"
+    schedule: str = "onecycle"
+    weight_decay: float = 0.0
+    augment: bool = False
+    label_smoothing: float = 0.0
+
+    def __post_init__(self) -> None:
+        _require_int("epochs", self.epochs, minimum=1)
+        _require_int("batch_size", self.batch_size, minimum=1)
+        if not _is_number(self.lr) or not math.isfinite(self.lr) or self.lr <= 0:
+            raise ConfigError(f"recipe: lr must be a positive number, got {self.lr!r}")
+        if self.optimizer not in OPTIMIZERS:
+            raise ConfigError(
+                f"recipe: unknown optimizer {self.optimizer!r}; choose one of: "
+                + ", ".join(OPTIMIZERS)
+            )
+        if self.schedule not in SCHEDULES:
+            raise ConfigError(
+                f"recipe: unknown schedule {self.schedule!r}; choose one of: "
+                + ", ".join(SCHEDULES)
+            )
+        if not _is_number(self.weight_decay) or self.weight_decay < 0:
+            raise ConfigError(f"recipe: weight_decay must be >= 0, got {self.weight_decay!r}")
+        if not isinstance(self.augment, bool):
+            raise ConfigError(f"recipe: augment must be true or false, got {self.augment!r}")
+        if not _is_number(self.label_smoothing) or not 0 <= self.label_smoothing < 1:
+            raise ConfigError(
+                f"recipe: label_smoothing must be in [0, 1), got {self.label_smoothing!r}"
+            )
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """One registered model: its name, a one-line description, its builder and default recipe."""
+
+    name: str
+    description: str
+    recipe: Recipe
+    builder: Callable[..., nn.Module]
+
+    @property
+    def default_options(self) -> dict[str, Any]:
+        """The builder's options and their defaults, as JSON values (tuples become lists)."""
+        return {
+            name: list(param.default) if isinstance(param.default, tuple) else param.default
+            for name, param in _option_parameters(self.builder).items()
+        }
+
+
+# The one table of models; filled once, when dnnexplorer.models imports its family modules.
+_REGISTRY: dict[str, ModelEntry] = {}
+
+
+def register_model(name: str, *, description: str, recipe: Recipe) -> Callable[[Builder], Builder]:
+    """Decorator: register `builder(num_classes=10, **options) -> nn.Module` under `name`."""
+
+    def decorate(builder: Builder) -> Builder:
+        if name in _REGISTRY:
+            raise ValueError(f"model '{name}' is registered twice")
+        if "num_classes" not in inspect.signature(builder).parameters:
+            raise TypeError(f"builder of '{name}' must take a num_classes argument")
+        options = _option_parameters(builder).values()
+        if any(p.default is inspect.Parameter.empty for p in options):
+            raise TypeError(f"every option of '{name}' needs a default: the name alone builds it")
+        _REGISTRY[name] = ModelEntry(name, description, recipe, builder)
+        return builder
+
+    return decorate
+
+
+def list_models() -> list[ModelEntry]:
+    """Every registered model, in the order of the MNIST story (softmax ... best)."""
+    return list(_REGISTRY.values())
+
+
+def get_entry(name: str) -> ModelEntry:
+    """The registry entry for `name`; ConfigError listing the known names if there is none."""
+    if name not in _REGISTRY:
+        raise ConfigError(f"unknown model '{name}'; choose one of: {', '.join(_REGISTRY)}")
+    return _REGISTRY[name]
+
+
+def create_model(name: str, num_classes: int = 10, **options: Any) -> nn.Module:
+    """Build model `name` for inputs (B, 1, 28, 28) and outputs logits (B, num_classes).
+
+    Raises ConfigError for an unknown name, an unknown option or a value of the wrong kind.
+    """
+    entry = get_entry(name)
+    _require_int("num_classes", num_classes, minimum=2)
+    defaults = entry.default_options
+    for option, value in options.items():
+        if option not in defaults:
+            known = ", ".join(defaults) or "none"
+            raise ConfigError(f"model '{name}' has no option '{option}'; its options: {known}")
+        _check_option_type(name, option, value, defaults[option])
+    return entry.builder(num_classes=num_classes, **options)
+
+
+def count_parameters(model: nn.Module) -> int:
+    """The number of trainable parameters (weights and biases) of `model`."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def _option_parameters(builder: Callable[..., nn.Module]) -> dict[str, inspect.Parameter]:
+    params = inspect.signature(builder).parameters
+    return {name: p for name, p in params.items() if name != "num_classes"}
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _require_int(what: str, value: object, minimum: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise ConfigError(f"{what} must be an integer >= {minimum}, got {value!r}")
+
+
+def _check_option_type(model: str, option: str, value: object, default: object) -> None:
+    """Accept a value of the default's JSON kind: int, number, string or list of the same items."""
+    if isinstance(default, list):
+        ok = isinstance(value, list | tuple) and (
+            not default or all(_same_kind(item, default[0]) for item in value)
+        )
+    else:
+        ok = _same_kind(value, default)
+    if not ok:
+        raise ConfigError(
+            f"model '{model}': option '{option}' must be like {default!r}, got {value!r}"
+        )
+
+
+def _same_kind(value: object, default: object) -> bool:
+    if isinstance(default, bool):
+        return isinstance(value, bool)
+    if isinstance(default, int):
+        return isinstance(value, int) and not isinstance(value, bool)
+    if isinstance(default, float):
+        return _is_number(value)
+    return isinstance(value, type(default))

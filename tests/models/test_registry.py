@@ -1,0 +1,184 @@
+"""Registry-driven tests: every registered model (and every activation of the models that take
+one) is checked the moment it registers: shapes, gradients, parameter counts, a little training."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from dnnexplorer.errors import ConfigError
+from dnnexplorer.models import (
+    ACTIVATION_NAMES,
+    Recipe,
+    count_parameters,
+    create_model,
+    get_entry,
+    list_models,
+)
+
+MODEL_NAMES = [entry.name for entry in list_models()]
+TAKES_ACTIVATION = [n for n in MODEL_NAMES if "activation" in get_entry(n).default_options]
+# every model with its default options, plus every activation of the models that take one
+VARIANTS = [(name, {}) for name in MODEL_NAMES] + [
+    (name, {"activation": act}) for name in TAKES_ACTIVATION for act in ACTIVATION_NAMES
+]
+VARIANT_IDS = [f"{n}-{o.get('activation', 'default')}" for n, o in VARIANTS]
+
+
+def test_the_ladder_is_registered_in_story_order() -> None:
+    assert MODEL_NAMES == ["softmax", "mlp", "cnn", "lenet5", "best"]
+    assert TAKES_ACTIVATION == ["mlp", "cnn"]
+    for entry in list_models():
+        assert entry.description
+        assert isinstance(entry.recipe, Recipe)
+
+
+@pytest.mark.parametrize(("name", "options"), VARIANTS, ids=VARIANT_IDS)
+@pytest.mark.parametrize("num_classes", [10, 7])
+def test_logits_shape_and_finite_gradients(name: str, options: dict, num_classes: int) -> None:
+    torch.manual_seed(0)
+    model = create_model(name, num_classes=num_classes, **options)
+    x = torch.randn(3, 1, 28, 28)  # (B, 1, 28, 28), already normalized
+    logits = model(x)
+    assert logits.shape == (3, num_classes)
+    assert torch.isfinite(logits).all()
+    F.cross_entropy(logits, torch.tensor([0, 1, 2])).backward()
+    for pname, p in model.named_parameters():
+        assert p.grad is not None, f"{pname} got no gradient"
+        assert torch.isfinite(p.grad).all(), f"{pname} has a non-finite gradient"
+    assert sum(p.grad.abs().sum() for p in model.parameters()) > 0
+
+
+@pytest.mark.parametrize(
+    ("name", "options", "expected"),
+    [
+        ("softmax", {}, 784 * 10 + 10),  # W (784 x 10) + b
+        ("mlp", {}, 784 * 200 + 200 + 200 * 100 + 100 + 100 * 10 + 10),
+        ("mlp", {"hidden": [50]}, 784 * 50 + 50 + 50 * 10 + 10),
+        # maxout with k = 2: each hidden layer's Linear makes 2 pieces per unit
+        ("mlp", {"activation": "maxout"}, 784 * 400 + 400 + 200 * 200 + 200 + 100 * 10 + 10),
+        # conv 1->16 3x3, conv 16->32 3x3, fc 32*7*7 -> 128 -> 10
+        ("cnn", {}, 16 * 9 + 16 + 32 * 16 * 9 + 32 + 32 * 7 * 7 * 128 + 128 + 128 * 10 + 10),
+        ("lenet5", {"variant": "classic"}, 61_706),
+        ("lenet5", {"variant": "modern"}, 61_706),
+    ],
+)
+def test_parameter_counts(name: str, options: dict, expected: int) -> None:
+    assert count_parameters(create_model(name, **options)) == expected
+
+
+def test_count_parameters_skips_frozen_ones() -> None:
+    model = create_model("mlp")
+    model.layers[1].requires_grad_(False)  # the first Linear: 784*200 + 200
+    assert count_parameters(model) == 178_110 - (784 * 200 + 200)
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_saved_options_rebuild_the_same_model(name: str) -> None:
+    """A run folder stores the options as JSON; they must rebuild an identical architecture."""
+    entry = get_entry(name)
+    options = json.loads(json.dumps(entry.default_options))
+    rebuilt = create_model(name, num_classes=10, **options)
+    assert str(rebuilt) == str(create_model(name))
+    assert count_parameters(rebuilt) == count_parameters(create_model(name))
+
+
+@pytest.mark.parametrize(("name", "options"), VARIANTS, ids=VARIANT_IDS)
+def test_each_model_learns_a_small_batch(name: str, options: dict) -> None:
+    """Adam on 64 fixed examples (noisy copies of 10 random "digit" prototypes) halves the loss
+    within 30 steps. Sigmoid is allowed 100: a stack of sigmoids starts on a plateau, since each
+    layer scales the gradient by at most 0.25 (the workshop's case for ReLU)."""
+    torch.manual_seed(0)
+    model = create_model(name, **options)
+    prototypes = torch.randn(10, 1, 28, 28)  # one random image per class
+    y = torch.arange(64) % 10
+    x = prototypes[y] + 0.5 * torch.randn(64, 1, 28, 28)  # (64, 1, 28, 28)
+    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+    max_steps = 100 if options.get("activation") == "sigmoid" else 30
+    losses: list[float] = []
+    for _ in range(max_steps):
+        loss = F.cross_entropy(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+        if losses[-1] < 0.5 * losses[0]:
+            break
+    assert losses[-1] < 0.5 * losses[0], losses[::5]
+
+
+def test_unknown_model_lists_the_known_ones() -> None:
+    with pytest.raises(ConfigError, match=r"unknown model 'resnet'.*softmax, mlp, cnn"):
+        create_model("resnet")
+    with pytest.raises(ConfigError, match="unknown model"):
+        get_entry("")
+
+
+def test_unknown_option_lists_the_model_options() -> None:
+    with pytest.raises(ConfigError, match=r"no option 'depth'.*hidden, activation, maxout"):
+        create_model("mlp", depth=3)
+    with pytest.raises(ConfigError, match="its options: none"):
+        create_model("softmax", hidden=[10])
+
+
+@pytest.mark.parametrize(
+    ("name", "options", "message"),
+    [
+        ("mlp", {"hidden": "200,100"}, "option 'hidden' must be like"),
+        ("mlp", {"hidden": [200.5]}, "option 'hidden' must be like"),
+        ("mlp", {"hidden": [0]}, "hidden widths must be positive"),
+        ("mlp", {"activation": "swish"}, "unknown activation 'swish'.*sigmoid, tanh"),
+        ("mlp", {"activation": "maxout", "maxout_pieces": 1}, "at least 2 pieces"),
+        ("mlp", {"maxout_pieces": True}, "option 'maxout_pieces' must be like"),
+        ("cnn", {"channels": [8, 8, 8, 8]}, "1 to 3 positive integers"),
+        ("cnn", {"kernel_size": 4}, "must be odd"),
+        ("lenet5", {"variant": "1989"}, "unknown variant '1989'"),
+        ("best", {"dropout": 1.0}, r"dropout must be in \[0, 1\)"),
+        ("best", {"dropout": "high"}, "option 'dropout' must be like"),
+    ],
+)
+def test_invalid_option_values_raise_config_error(name: str, options: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        create_model(name, **options)
+
+
+@pytest.mark.parametrize("num_classes", [1, 0, 2.5, "10"])
+def test_invalid_num_classes(num_classes: object) -> None:
+    with pytest.raises(ConfigError, match="num_classes"):
+        create_model("softmax", num_classes=num_classes)
+
+
+def test_float_options_accept_ints() -> None:
+    model = create_model("best", dropout=0)
+    assert model.classifier[3].p == 0
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"epochs": 0}, "epochs"),
+        ({"batch_size": 12.5}, "batch_size"),
+        ({"lr": 0.0}, "lr"),
+        ({"lr": float("nan")}, "lr"),
+        ({"optimizer": "rmsprop"}, "optimizer 'rmsprop'.*sgd, momentum, adam"),
+        ({"schedule": "linear"}, "schedule 'linear'.*constant, step, cosine, onecycle"),
+        ({"weight_decay": -1e-4}, "weight_decay"),
+        ({"augment": 1}, "augment"),
+        ({"label_smoothing": 1.0}, "label_smoothing"),
+    ],
+)
+def test_recipe_is_validated_on_construction(fields: dict, message: str) -> None:
+    base = {"epochs": 1, "batch_size": 128, "lr": 1e-3}
+    with pytest.raises(ConfigError, match=message):
+        Recipe(**{**base, **fields})
+
+
+def test_recipes_are_frozen_and_aimed_at_a_cpu() -> None:
+    recipe = get_entry("best").recipe
+    with pytest.raises(AttributeError):
+        recipe.epochs = 100  # type: ignore[misc]
+    assert recipe.augment
+    assert all(e.recipe.epochs <= 15 for e in list_models())
