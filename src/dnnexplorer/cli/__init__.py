@@ -12,7 +12,7 @@ import sys
 import click
 
 from dnnexplorer import __version__
-from dnnexplorer.cli import data
+from dnnexplorer.cli import data, evaluate, train
 from dnnexplorer.errors import DnnxError
 
 EXIT_USER_ERROR = 2
@@ -29,6 +29,10 @@ def dnnx() -> None:
 
 
 dnnx.add_command(data.data)
+dnnx.add_command(train.train)
+dnnx.add_command(train.ladder)
+dnnx.add_command(evaluate.eval_command)
+dnnx.add_command(evaluate.predict)
 
 
 def _fail(message: str, code: int) -> None:

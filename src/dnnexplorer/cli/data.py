@@ -65,7 +65,8 @@ def download_bar() -> Iterator[ProgressCallback]:
             bar.stop()
 
 
-def _load(name: str, data_dir: Path | None) -> Dataset:
+def load_with_progress(name: str, data_dir: Path | None) -> Dataset:
+    """Load a dataset for a command, drawing a bar if its files must be downloaded."""
     with download_bar() as progress:
         return load_dataset(name, data_dir, progress=progress, mirrors=mirrors_from_env())
 
@@ -113,7 +114,7 @@ def fetch(name: str, source: Path | None) -> None:
 @data_dir_option
 def info(name: str, data_dir: Path | None) -> None:
     """Sizes, images per class, pixel statistics, and where the files were found."""
-    d = _load(name, data_dir)
+    d = load_with_progress(name, data_dir)
     spec = get_dataset(name)
     pixels = d.train_images.to(torch.float32) / 255  # (60000, 28, 28) in [0, 1]
     rows, cols = d.train_images.shape[1:]
@@ -161,7 +162,7 @@ def show(name: str, data_dir: Path | None, count: int, out: Path, split: str, se
     """Save a grid of random images from dataset NAME, each titled with its class."""
     from dnnexplorer.viz import image_grid  # matplotlib: loaded only when drawing
 
-    d = _load(name, data_dir)
+    d = load_with_progress(name, data_dir)
     images = d.train_images if split == "train" else d.test_images
     labels = d.train_labels if split == "train" else d.test_labels
     if count > len(images):

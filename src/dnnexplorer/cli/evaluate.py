@@ -10,7 +10,7 @@ import torch
 from rich.console import Console
 from rich.table import Table
 
-from dnnexplorer.data import load_dataset
+from dnnexplorer.cli.data import load_with_progress
 from dnnexplorer.errors import DnnxError
 from dnnexplorer.predict import predict_images, preprocess_file
 from dnnexplorer.train.loop import evaluate
@@ -42,7 +42,7 @@ def eval_command(
     """Test accuracy, per-class accuracy, confusion matrix and worst errors of a run."""
     run = RunFolder.open(run_dir)
     model, config = run.load_model()
-    dataset = load_dataset(config.dataset, data_dir)
+    dataset = load_with_progress(config.dataset, data_dir)
     result = evaluate(
         model,
         dataset.test_images,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -10,11 +11,13 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from dnnexplorer.cli.data import load_with_progress
 from dnnexplorer.cli.progress import make_progress
 from dnnexplorer.errors import ConfigError
 from dnnexplorer.models import list_models
-from dnnexplorer.train import TrainConfig, resume_training, run_training
+from dnnexplorer.train import TrainConfig, distributed, resume_training, run_training
 from dnnexplorer.train.config import OPTIMIZERS, PRECISIONS, SCHEDULES, parse_batch_size
+from dnnexplorer.train.distributed import world_from_env
 from dnnexplorer.train.runs import RunFolder, default_run_dir
 
 LADDER = ("softmax", "mlp", "cnn", "lenet5", "best")
@@ -49,6 +52,16 @@ def _model_options(
         except json.JSONDecodeError:
             found[key] = value
     return found
+
+
+def _refuse_changes_on_resume() -> None:
+    """A resumed run keeps its saved config, so that it ends as the uninterrupted run would."""
+    source = click.get_current_context().get_parameter_source
+    flags = ("model", "epochs", "batch_size", "lr", "optimizer", "schedule", "seed", "out")
+    given = [f for f in flags if source(f) == click.core.ParameterSource.COMMANDLINE]
+    if given:
+        names = ", ".join("--" + f.replace("_", "-") for f in given)
+        raise ConfigError(f"--resume continues a run with its saved config; drop {names}")
 
 
 def _batch_size(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
@@ -147,24 +160,24 @@ def train(
     data_dir: Path | None,
     as_json: bool,
 ) -> None:
-    """Train a model and write a run folder (config, metrics, weights, summary)."""
+    """Train a model and write a run folder (config, metrics, weights, summary).
+
+    Under torchrun (several processes), trains data-parallel; --batch-size is then the global
+    batch, shared out among the processes, and only rank 0 prints and writes the run folder.
+    """
+    world = world_from_env()
+    say = functools.partial(click.echo, err=as_json) if world.is_main else _silent
     if resume_dir is not None:
-        # A resumed run keeps its saved config, so that it ends as the uninterrupted run would.
-        given = click.get_current_context().get_parameter_source
-        changed = [
-            p
-            for p in ("model", "epochs", "batch_size", "lr", "optimizer", "schedule", "seed", "out")
-            if given(p) == click.core.ParameterSource.COMMANDLINE
-        ]
-        if changed:
-            raise ConfigError(
-                f"--resume continues a run with its saved config; drop "
-                f"{', '.join('--' + c.replace('_', '-') for c in changed)}"
-            )
-        config = RunFolder.open(resume_dir).read_config()
-        progress = make_progress(int(config.epochs), err=as_json)
-        click.echo(f"resuming {resume_dir}", err=as_json)
-        result = resume_training(resume_dir, data_dir, callbacks=[progress])
+        _refuse_changes_on_resume()
+        run = RunFolder.open(resume_dir)
+        config = run.read_config()
+        say(f"resuming {run.path}")
+        result = resume_training(
+            run.path,
+            callbacks=[make_progress(int(config.epochs), err=as_json)],
+            dataset=load_with_progress(config.dataset, data_dir),
+            world=world,
+        )
     else:
         config = TrainConfig(
             model=model,
@@ -184,10 +197,23 @@ def train(
             precision=precision,
             model_options=_model_options(hidden, activation, variant, maxout_pieces, options),
         ).resolved()
+        if out is None and world.distributed:
+            raise ConfigError("--out is required under torchrun: every process must use it")
         out = out or default_run_dir(config)
+        data = load_with_progress(config.dataset, data_dir)
+        say(f"training {config.model} on {config.dataset} -> {out}")
         progress = make_progress(int(config.epochs), err=as_json)
-        click.echo(f"training {config.model} on {config.dataset} -> {out}", err=as_json)
-        result = run_training(config, data_dir, out, callbacks=[progress], overwrite=overwrite)
+        result = run_training(
+            config,
+            out_dir=out,
+            callbacks=[progress],
+            overwrite=overwrite,
+            dataset=data,
+            world=world,
+        )
+    distributed.shutdown()
+    if not world.is_main:
+        return
     s = result.summary
     if as_json:
         click.echo(json.dumps(s))
@@ -196,6 +222,10 @@ def train(
             f"{s['model']}: test accuracy {s['test_accuracy']:.2%} after {s['epochs']} epoch(s), "
             f"{s['train_seconds']:.1f}s training, {s['params']:,} parameters -> {result.run_dir}"
         )
+
+
+def _silent(*args: Any, **kwargs: Any) -> None:
+    """Ranks other than 0 print nothing."""
 
 
 @click.command()
@@ -233,13 +263,14 @@ def ladder(
     The workshop's story of gradually enhancing the accuracy, in one command.
     """
     rows = []
+    data = load_with_progress(dataset, data_dir)
     for name in [m.strip() for m in models.split(",") if m.strip()]:
         config = TrainConfig(model=name, dataset=dataset, seed=seed, device=device).resolved()
         click.echo(f"== {name} ==", err=as_json)
         result = run_training(
             config,
-            data_dir,
-            out / f"{name}-{dataset}",
+            out_dir=out / f"{name}-{dataset}",
+            dataset=data,
             callbacks=[make_progress(int(config.epochs), err=as_json)],
             overwrite=overwrite,
         )

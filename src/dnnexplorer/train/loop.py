@@ -22,9 +22,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from dnnexplorer.data.batches import minibatch_indices, normalize
+from dnnexplorer.data.batches import minibatch_indices, normalize, shard_indices
 from dnnexplorer.errors import TrainingDiverged
 from dnnexplorer.train.config import FULL_BATCH, TrainConfig
+from dnnexplorer.train.distributed import SINGLE, World, broadcast_flag, sum_across, wrap_model
 
 # Larger steps (full-batch gradient descent) are computed in chunks whose gradients add up to
 # the gradient of the whole batch, so memory stays bounded whatever the batch size.
@@ -146,9 +147,16 @@ def train_one_epoch(
     config: TrainConfig,
     epoch: int,
     callbacks: Sequence[Callback] = (),
+    net: nn.Module | None = None,
+    world: World = SINGLE,
 ) -> tuple[float, float, int]:
-    """One pass over the training set. Returns (mean loss, accuracy, examples seen)."""
+    """One pass over the training set. Returns (mean loss, accuracy, examples seen).
+
+    `net` computes forward/backward (the DDP wrapper of state.model when distributed); each
+    process then takes its own share of every mini-batch.
+    """
     model, optimizer = state.model, state.optimizer
+    net = net if net is not None else model
     device = data.train_labels.device
     n = len(data.train_labels)
     batch_size = n if config.batch_size == FULL_BATCH else int(config.batch_size)
@@ -159,21 +167,26 @@ def train_one_epoch(
 
     model.train()
     total_loss, total_correct, seen = 0.0, 0, 0
-    for step, batch in enumerate(batches, start=1):
+    for step, global_batch in enumerate(batches, start=1):
+        batch = shard_indices(global_batch, world.rank, world.size)
         optimizer.zero_grad(set_to_none=True)
         batch_loss, batch_correct = 0.0, 0
-        for part in batch.split(MAX_CHUNK):
+        parts = batch.split(MAX_CHUNK)
+        for i, part in enumerate(parts):
             x = normalize(data.train_images[part], data.mean, data.std)  # (B, 1, 28, 28)
             if config.augment:
                 from dnnexplorer.train.augment import random_shift_rotate
 
                 x = random_shift_rotate(x, generator)
             y = data.train_labels[part]
-            with autocast(config, device):
-                logits = model(x)  # (B, C)
+            last_part = i == len(parts) - 1
+            # DDP averages gradients across processes once, after the batch's last chunk.
+            sync = contextlib.nullcontext() if last_part or not world.distributed else net.no_sync()
+            with sync, autocast(config, device):
+                logits = net(x)  # (B, C)
                 loss = F.cross_entropy(logits.float(), y, label_smoothing=config.label_smoothing)
-            # Weight each chunk by its share, so the chunks' gradients sum to the batch's mean.
-            (loss * (len(part) / len(batch))).backward()
+                # Weight each chunk by its share: the chunks' gradients sum to the batch mean.
+                (loss * (len(part) / len(batch))).backward()
             batch_loss += loss.item() * len(part)
             batch_correct += (logits.argmax(dim=1) == y).sum().item()
         if not math.isfinite(batch_loss):
@@ -191,7 +204,8 @@ def train_one_epoch(
             cb.on_step_end(epoch, step, batch_loss / len(batch), batch_correct, len(batch))
         if state.stop_requested:
             break
-    return total_loss / max(seen, 1), total_correct / max(seen, 1), seen
+    total_loss, total_correct, seen = sum_across([total_loss, total_correct, seen], world, device)
+    return total_loss / max(seen, 1), total_correct / max(seen, 1), int(seen)
 
 
 def fit(
@@ -199,18 +213,29 @@ def fit(
     data: TrainData,
     config: TrainConfig,
     callbacks: Sequence[Callback] = (),
+    world: World = SINGLE,
 ) -> list[EpochMetrics]:
     """Train from epoch `state.epoch + 1` to `config.epochs`, evaluating after every epoch.
 
     Stops early at the first epoch whose test accuracy reaches `config.target_acc`, or when a
     listener sets `state.stop_requested`. Returns the whole history (earlier epochs included).
+    When distributed, only rank 0 evaluates; every rank follows its decision to stop.
     """
+    device = data.train_labels.device
+    net = wrap_model(state.model, world, device)
     for epoch in range(state.epoch + 1, int(config.epochs) + 1):
         start = time.perf_counter()
-        train_loss, train_acc, seen = train_one_epoch(state, data, config, epoch, callbacks)
+        train_loss, train_acc, seen = train_one_epoch(
+            state, data, config, epoch, callbacks, net, world
+        )
         seconds = time.perf_counter() - start
         if state.stop_requested:
             break  # an interrupted epoch is not recorded: resume replays it whole
+        if not world.is_main:
+            state.epoch = epoch
+            if broadcast_flag(False, world, device):
+                break
+            continue
         test = evaluate(state.model, data.test_images, data.test_labels, data.mean, data.std)
         val = None
         if data.val_images is not None and len(data.val_labels) > 0:
@@ -231,6 +256,7 @@ def fit(
         state.history.append(metrics)
         for cb in callbacks:
             cb.on_epoch_end(state, metrics)
-        if config.target_acc is not None and test.accuracy >= config.target_acc:
+        reached = config.target_acc is not None and test.accuracy >= config.target_acc
+        if broadcast_flag(reached, world, device):
             break
     return state.history

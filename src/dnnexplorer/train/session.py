@@ -23,6 +23,7 @@ from dnnexplorer.errors import ConfigError, RunError
 from dnnexplorer.models import count_parameters, create_model
 from dnnexplorer.train.checkpoint import load_checkpoint
 from dnnexplorer.train.config import FULL_BATCH, TrainConfig
+from dnnexplorer.train.distributed import SINGLE, World, init_process_group
 from dnnexplorer.train.loop import Callback, TrainData, TrainingState, fit
 from dnnexplorer.train.optim import make_optimizer, make_scheduler
 from dnnexplorer.train.runs import CheckpointWriter, RunFolder
@@ -38,11 +39,16 @@ class TrainingResult:
     extras: dict[str, Any] = field(default_factory=dict)
 
 
-def choose_device(name: str) -> torch.device:
-    """'auto' picks cuda, then mps, then cpu; asking for a device that is absent is an error."""
+def choose_device(name: str, world: World = SINGLE) -> torch.device:
+    """'auto' picks cuda, then mps, then cpu; asking for a device that is absent is an error.
+
+    With several processes on one node, process LOCAL_RANK takes GPU number LOCAL_RANK.
+    """
+    if name in ("auto", "cuda") and torch.cuda.is_available():
+        device = torch.device("cuda", world.local_rank if world.distributed else 0)
+        torch.cuda.set_device(device)
+        return device
     if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
         if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
             return torch.device("mps")
         return torch.device("cpu")
@@ -93,13 +99,20 @@ def run_training(
     callbacks: Sequence[Callback] = (),
     overwrite: bool = False,
     dataset: Dataset | None = None,
+    world: World = SINGLE,
 ) -> TrainingResult:
-    """Train `config` from scratch. With `out_dir`, write a run folder (checkpoint every epoch)."""
+    """Train `config` from scratch. With `out_dir`, write a run folder (checkpoint every epoch).
+
+    `world` describes this process in a torchrun launch (see distributed.py); only rank 0
+    creates and writes the run folder.
+    """
     config = config.resolved()
-    run = RunFolder.create(out_dir, overwrite=overwrite) if out_dir is not None else None
-    if run is not None:
+    run = None
+    if out_dir is not None:
+        run = RunFolder.create(out_dir, overwrite) if world.is_main else RunFolder(out_dir)
+    if run is not None and world.is_main:
         run.write_config(config)
-    return _train(config, run, data_dir, callbacks, resume=False, dataset=dataset)
+    return _train(config, run, data_dir, callbacks, False, dataset, world)
 
 
 def resume_training(
@@ -107,6 +120,7 @@ def resume_training(
     data_dir: str | Path | None = None,
     callbacks: Sequence[Callback] = (),
     dataset: Dataset | None = None,
+    world: World = SINGLE,
 ) -> TrainingResult:
     """Continue the run in `run_dir` from its last checkpoint, with its saved config."""
     run = RunFolder.open(run_dir)
@@ -114,7 +128,7 @@ def resume_training(
     summary = run.read_summary()
     if summary is not None and summary.get("complete"):
         raise RunError(f"{run.path}: this run is already complete ({summary['epochs']} epochs)")
-    return _train(config, run, data_dir, callbacks, resume=True, dataset=dataset)
+    return _train(config, run, data_dir, callbacks, True, dataset, world)
 
 
 def _train(
@@ -123,10 +137,12 @@ def _train(
     data_dir: str | Path | None,
     callbacks: Sequence[Callback],
     resume: bool,
-    dataset: Dataset | None = None,
+    dataset: Dataset | None,
+    world: World,
 ) -> TrainingResult:
     wall_start = time.perf_counter()
-    device = choose_device(config.device)
+    device = choose_device(config.device, world)
+    init_process_group(world, device)
     dataset = dataset if dataset is not None else load_dataset(config.dataset, data_dir)
     data = prepare_data(dataset, config, device)
     state = _new_state(
@@ -134,21 +150,28 @@ def _train(
     )
     if resume and run is not None and run.checkpoint_path.is_file():
         load_checkpoint(state, run.checkpoint_path)
-        run.rewrite_metrics(state.history)
+        if world.is_main:
+            run.rewrite_metrics(state.history)
     state.model.to(device)
-    listeners = list(callbacks) + ([CheckpointWriter(run)] if run is not None else [])
-    fit(state, data, config, listeners)
+    listeners = list(callbacks) if world.is_main else []
+    if run is not None and world.is_main:
+        listeners.append(CheckpointWriter(run))
+    fit(state, data, config, listeners, world)
 
     history = [m.to_dict() for m in state.history]
-    summary = make_summary(config, state, device, time.perf_counter() - wall_start)
-    if run is not None:
+    summary = make_summary(config, state, device, time.perf_counter() - wall_start, world)
+    if run is not None and world.is_main:
         run.write_summary(summary)
     model = state.model.cpu().eval()
     return TrainingResult(model, history, summary, dataset, run.path if run else None)
 
 
 def make_summary(
-    config: TrainConfig, state: TrainingState, device: torch.device, wall_seconds: float
+    config: TrainConfig,
+    state: TrainingState,
+    device: torch.device,
+    wall_seconds: float,
+    world: World = SINGLE,
 ) -> dict[str, Any]:
     """The numbers a reader wants first (also the last line of `dnnx train --json`)."""
     history = state.history
@@ -172,7 +195,7 @@ def make_summary(
         "wall_seconds": round(wall_seconds, 3),
         "examples_per_second": round(examples / train_seconds, 1) if train_seconds else None,
         "device": str(device),
-        "world_size": 1,
+        "world_size": world.size,
         "seed": config.seed,
         "torch": torch.__version__,
         "dnnexplorer": __version__,
