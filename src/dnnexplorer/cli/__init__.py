@@ -12,7 +12,7 @@ import sys
 import click
 
 from dnnexplorer import __version__
-from dnnexplorer.cli import data, evaluate, train
+from dnnexplorer.cli import data, evaluate, slurm, train
 from dnnexplorer.errors import DnnxError
 
 EXIT_USER_ERROR = 2
@@ -33,6 +33,7 @@ dnnx.add_command(train.train)
 dnnx.add_command(train.ladder)
 dnnx.add_command(evaluate.eval_command)
 dnnx.add_command(evaluate.predict)
+dnnx.add_command(slurm.slurm)
 
 
 def _fail(message: str, code: int) -> None:
