@@ -118,7 +118,19 @@ model_names = [entry.name for entry in list_models()]
 @click.option(
     "--device", type=click.Choice(["auto", "cpu", "cuda", "mps"]), default="auto", show_default=True
 )
-@click.option("--precision", type=click.Choice(PRECISIONS), default="auto", show_default=True)
+@click.option(
+    "--precision",
+    type=click.Choice(PRECISIONS),
+    default="auto",
+    show_default=True,
+    help="auto: bf16 autocast on GPUs that support it, fp32 elsewhere.",
+)
+@click.option(
+    "--compile",
+    "compile_model",
+    is_flag=True,
+    help="torch.compile the model (slower start, faster steps).",
+)
 @click.option(
     "--out", type=click.Path(path_type=Path), help="Run folder (default runs/MODEL-DATASET-TIME)."
 )
@@ -154,6 +166,7 @@ def train(
     seed: int,
     device: str,
     precision: str,
+    compile_model: bool,
     out: Path | None,
     overwrite: bool,
     resume_dir: Path | None,
@@ -195,6 +208,7 @@ def train(
             seed=seed,
             device=device,
             precision=precision,
+            compile=compile_model,
             model_options=_model_options(hidden, activation, variant, maxout_pieces, options),
         ).resolved()
         if out is None and world.distributed:

@@ -223,6 +223,8 @@ def fit(
     """
     device = data.train_labels.device
     net = wrap_model(state.model, world, device)
+    if config.compile:
+        net = torch.compile(net)  # opt-in: compiling takes a while, then steps run faster
     for epoch in range(state.epoch + 1, int(config.epochs) + 1):
         start = time.perf_counter()
         train_loss, train_acc, seen = train_one_epoch(
