@@ -157,6 +157,17 @@ def test_fetch_downloads_into_the_cache(env, tiny, mirror):
     assert mirror.requests == []
 
 
+def test_fetch_to_a_shared_folder_that_dnnx_data_then_names(tmp_path, env, tiny, write_tiny):
+    spec, arrays = tiny
+    write_tiny(tmp_path / "usb" / "tiny", arrays)
+    shared = tmp_path / "shared"
+    folder = fetch(spec, tmp_path / "usb", env=env, dest_root=shared)
+    assert folder == shared / "tiny"
+    assert not (user_cache_root(env) / "tiny").exists()
+    found = locate(spec, None, {**env, "DNNX_DATA": str(shared)}, system_root=tmp_path / "sys")
+    assert found.origin == "DNNX_DATA"
+
+
 def test_fetch_imports_from_a_folder_and_replaces_damaged_copies(tmp_path, env, tiny, write_tiny):
     spec, arrays = tiny
     source = write_tiny(tmp_path / "usb" / "tiny", arrays)

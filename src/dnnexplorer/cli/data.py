@@ -97,7 +97,13 @@ def list_(data_dir: Path | None) -> None:
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Import (copy and verify) the files from this folder instead of downloading them.",
 )
-def fetch(name: str, source: Path | None) -> None:
+@click.option(
+    "--to",
+    "dest",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Put the files in DIR/NAME/ instead of the user cache (e.g. the folder DNNX_DATA names).",
+)
+def fetch(name: str, source: Path | None, dest: Path | None) -> None:
     """Put verified copies of dataset NAME in the user cache, ready for offline use.
 
     Downloads them (trying each mirror in turn), or copies them from --from DIR; files already in
@@ -105,7 +111,9 @@ def fetch(name: str, source: Path | None) -> None:
     """
     spec = get_dataset(name)
     with download_bar() as progress:
-        folder = fetch_files(spec, source, mirrors=mirrors_from_env(), progress=progress)
+        folder = fetch_files(
+            spec, source, mirrors=mirrors_from_env(), progress=progress, dest_root=dest
+        )
     click.echo(f"{name}: {len(spec.files)} files verified in {folder}")
 
 

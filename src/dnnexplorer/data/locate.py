@@ -221,13 +221,15 @@ def fetch(
     progress: Progress | None = None,
     env: Mapping[str, str] | None = None,
     timeout: float = DEFAULT_TIMEOUT,
+    dest_root: str | os.PathLike[str] | None = None,
 ) -> Path:
     """Put verified copies of `spec`'s files into the user cache and return that folder.
 
     From `source_dir` (holding the files or <name>/) if given, else by download. Files already
-    in the cache are verified; a damaged one is replaced.
+    in the cache are verified; a damaged one is replaced. `dest_root` replaces the user cache,
+    e.g. a shared folder that DNNX_DATA will name on a cluster's compute nodes.
     """
-    dest = user_cache_root(env) / spec.name
+    dest = (Path(dest_root) if dest_root is not None else user_cache_root(env)) / spec.name
     for f, path in files_in(spec, dest).items():
         try:
             verify_file(path, f, spec.name)
