@@ -1,0 +1,26 @@
+"""Integration: the recipes reach the workshop's quality bars on the real MNIST test set."""
+
+from __future__ import annotations
+
+import pytest
+
+from dnnexplorer.data import load_dataset
+from dnnexplorer.train import TrainConfig, run_training
+
+
+@pytest.fixture(scope="module")
+def mnist(data_root):
+    return load_dataset("mnist", data_root)
+
+
+def test_softmax_regression_reaches_92_percent(mnist) -> None:
+    result = run_training(TrainConfig(model="softmax", device="cpu"), dataset=mnist)
+    assert result.summary["test_accuracy"] >= 0.92
+
+
+def test_lenet5_modern_reaches_99_percent(mnist) -> None:
+    config = TrainConfig(
+        model="lenet5", model_options={"variant": "modern"}, device="cpu", target_acc=0.99
+    )
+    result = run_training(config, dataset=mnist)
+    assert result.summary["test_accuracy"] >= 0.99, result.history
