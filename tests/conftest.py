@@ -1,4 +1,4 @@
-"""Shared fixtures: an isolated user cache, and the real datasets from DNNX_DATA.
+"""Shared fixtures: an isolated user cache, the real datasets from DNNX_DATA, synthetic data.
 
 Tests that need real MNIST/Fashion-MNIST ask for the `data_root` fixture. On a user's machine
 without the data they are skipped with the reason; under CI (CI=true) a missing dataset is a
@@ -11,6 +11,9 @@ import os
 from pathlib import Path
 
 import pytest
+import torch
+
+from dnnexplorer.data import Dataset
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -42,3 +45,42 @@ def data_root() -> Path:
     """The folder that DNNX_DATA names, holding mnist/ and fashion-mnist/."""
     _require_real_data("mnist")
     return _require_real_data("fashion-mnist")
+
+
+def squares_dataset(n_train: int = 640, n_test: int = 256, seed: int = 0) -> Dataset:
+    """An 'mnist' whose class k is a bright 6x6 square at one of ten places, on noise."""
+    g = torch.Generator().manual_seed(seed)
+
+    def split(n: int) -> tuple[torch.Tensor, torch.Tensor]:
+        labels = torch.randint(0, 10, (n,), generator=g)
+        images = torch.randint(0, 60, (n, 28, 28), generator=g, dtype=torch.uint8)
+        for k in range(10):
+            row, col = 3 + 6 * (k // 4), 3 + 6 * (k % 4)
+            images[labels == k, row : row + 6, col : col + 6] = 255
+        return images, labels
+
+    train_x, train_y = split(n_train)
+    test_x, test_y = split(n_test)
+    return Dataset(
+        name="mnist",
+        classes=tuple(str(i) for i in range(10)),
+        mean=0.1307,
+        std=0.3081,
+        train_images=train_x,
+        train_labels=train_y,
+        test_images=test_x,
+        test_labels=test_y,
+        source=Path("synthetic"),
+        from_cache=False,
+    )
+
+
+@pytest.fixture(scope="session")
+def make_squares():
+    """`make_squares(n_train=..., n_test=...)` builds another squares dataset."""
+    return squares_dataset
+
+
+@pytest.fixture(scope="session")
+def squares() -> Dataset:
+    return squares_dataset()

@@ -81,6 +81,8 @@ class TrainingState:
 class Callback:
     """A listener to the loop; override what you need. Must not change the training math."""
 
+    def on_train_start(self, state: TrainingState) -> None: ...
+
     def on_epoch_start(self, epoch: int, num_steps: int) -> None: ...
 
     def on_step_end(self, epoch: int, step: int, loss: float, correct: int, size: int) -> None: ...
@@ -225,6 +227,8 @@ def fit(
     net = wrap_model(state.model, world, device)
     if config.compile:
         net = torch.compile(net)  # opt-in: compiling takes a while, then steps run faster
+    for cb in callbacks:
+        cb.on_train_start(state)
     for epoch in range(state.epoch + 1, int(config.epochs) + 1):
         start = time.perf_counter()
         train_loss, train_acc, seen = train_one_epoch(

@@ -36,8 +36,12 @@ def make_scheduler(
         return torch.optim.lr_scheduler.StepLR(optimizer, step_size=steps_per_epoch, gamma=0.7)
     if config.schedule == "cosine":
         return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total_steps)
-    if config.schedule == "onecycle":
+    if config.schedule == "onecycle" and total_steps >= 4:
+        # Warm up for a quarter of the steps (at least two, so both phases have a length).
         return torch.optim.lr_scheduler.OneCycleLR(
-            optimizer, max_lr=config.lr, total_steps=total_steps, pct_start=0.25
+            optimizer,
+            max_lr=config.lr,
+            total_steps=total_steps,
+            pct_start=max(0.25, 2 / total_steps),
         )
     return None

@@ -1,0 +1,251 @@
+"""The web lab's routes: three pages (Draw, Train, Runs) and the JSON API behind them.
+
+    GET  /  /train  /runs                 the pages (static HTML + JS + CSS, all served here)
+    GET  /api/choices                     models, datasets, activations, optimizers for forms
+    GET  /api/runs                        every run folder: model, dataset, accuracy, time, date
+    GET  /api/runs/NAME                   one run's config, summary and per-epoch metrics
+    GET  /api/runs/NAME/analysis          its confusion matrix and worst test errors
+    POST /api/runs/NAME/predict           body: an image -> digit, probabilities, 28x28 input
+    GET  /api/train                       the training job's status
+    POST /api/train                       start a job (JSON form); 409 while one runs
+    POST /api/train/stop                  stop it after the current mini-batch
+    GET  /api/train/events                the job's progress as server-sent events
+
+The routes only translate between HTTP and the library: every error the library raises
+(a `DnnxError`) becomes a JSON answer {"error": "..."} with a 4xx status, never a 500.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import json
+import math
+import threading
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
+
+from dnnexplorer.data import dataset_names, get_dataset
+from dnnexplorer.errors import ConfigError, DataError, DnnxError, ImageError, RunError
+from dnnexplorer.models import ACTIVATION_NAMES, list_models
+from dnnexplorer.serve.catalog import BadRunName, DatasetStore, RunCatalog, RunNotFound
+from dnnexplorer.serve.forms import config_from_form
+from dnnexplorer.serve.guard import Guard
+from dnnexplorer.serve.jobs import JobBusy, TrainingJob
+from dnnexplorer.train.config import OPTIMIZERS
+
+STATIC = Path(__file__).parent / "static"
+PAGES = {"/": "draw.html", "/train": "train.html", "/runs": "runs.html"}
+MAX_BODY = 8 * 1024 * 1024  # a phone photo fits; a canvas drawing is a few kilobytes
+KEEP_ALIVE_S = 15.0
+STATUS_OF = [  # the first matching class decides the HTTP status
+    (BadRunName, 400),
+    (RunNotFound, 404),
+    (JobBusy, 409),
+    (RunError, 409),
+    (ImageError, 422),
+    (ConfigError, 422),
+    (DataError, 503),
+    (DnnxError, 400),
+]
+
+
+def create_app(
+    runs_dir: str | Path = "runs",
+    data_dir: str | Path | None = None,
+    *,
+    local_only: bool = True,
+    max_body: int = MAX_BODY,
+    datasets: DatasetStore | None = None,
+) -> FastAPI:
+    """The web lab for the run folders under `runs_dir` (`local_only`: answer localhost only)."""
+    datasets = datasets or DatasetStore(data_dir)
+    catalog = RunCatalog(runs_dir, datasets)
+    job = TrainingJob(runs_dir, datasets)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        # Ctrl-C: stop the job after its current step, so its run folder stays resumable.
+        await asyncio.to_thread(job.shutdown)
+
+    app = FastAPI(title="dnnx lab", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.catalog, app.state.job = catalog, job
+    app.state.closing = threading.Event()  # set by close_streams() when the server stops
+    _add_error_handlers(app)
+    _add_pages(app)
+    _add_run_routes(app, catalog)
+    _add_train_routes(app, job)
+    app.add_middleware(Guard, max_body=max_body, local_only=local_only)
+    return app
+
+
+def close_streams(app: FastAPI) -> None:
+    """End every open event stream now (the server is stopping): no page holds it open."""
+    app.state.closing.set()
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DnnxError)
+    async def dnnx_error(request: Request, e: DnnxError) -> JSONResponse:
+        return _error(next(s for kind, s in STATUS_OF if isinstance(e, kind)), str(e))
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, e: HTTPException) -> JSONResponse:
+        return _error(e.status_code, str(e.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, e: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(f"{'.'.join(map(str, p['loc']))}: {p['msg']}" for p in e.errors())
+        return _error(422, problems)
+
+
+def _add_pages(app: FastAPI) -> None:
+    for route, page in PAGES.items():
+        app.add_api_route(route, _page(STATIC / page), methods=["GET"], include_in_schema=False)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+
+def _page(path: Path):  # returns the route handler serving one page
+    async def page() -> FileResponse:
+        return FileResponse(path, media_type="text/html", headers={"Cache-Control": "no-cache"})
+
+    return page
+
+
+def _add_run_routes(app: FastAPI, catalog: RunCatalog) -> None:
+    @app.get("/api/choices")
+    def choices() -> dict[str, Any]:
+        models = [
+            {
+                "name": m.name,
+                "description": m.description,
+                "options": m.default_options,
+                "recipe": dataclasses.asdict(m.recipe),
+            }
+            for m in list_models()
+        ]
+        datasets = [{"name": n, "classes": list(get_dataset(n).classes)} for n in dataset_names()]
+        return {
+            "models": models,
+            "datasets": datasets,
+            "activations": list(ACTIVATION_NAMES),
+            "optimizers": list(OPTIMIZERS),
+        }
+
+    @app.get("/api/runs")
+    def runs() -> list[dict[str, Any]]:
+        rows = catalog.rows()
+        training = app.state.job.info() if app.state.job.running else {}
+        for row in rows:
+            row["training"] = row["name"] == training.get("run")
+        return rows
+
+    # The two routes below come before /api/runs/{name}, whose name may hold slashes.
+    @app.post("/api/runs/{name:path}/predict")
+    async def predict(name: str, request: Request) -> dict[str, Any]:
+        image = await request.body()
+        return await asyncio.to_thread(catalog.predict, name, image)
+
+    @app.get("/api/runs/{name:path}/analysis")
+    def analysis(name: str) -> dict[str, Any]:
+        return catalog.analysis(name)
+
+    @app.get("/api/runs/{name:path}")
+    def run_details(name: str) -> dict[str, Any]:
+        return catalog.details(name)
+
+
+def _add_train_routes(app: FastAPI, job: TrainingJob) -> None:
+    @app.get("/api/train")
+    def train_status() -> dict[str, Any]:
+        return job.info()
+
+    @app.post("/api/train", status_code=202)
+    async def train_start(request: Request) -> dict[str, Any]:
+        form = await _json_body(request)
+        config, name = config_from_form(form)
+        return job.start(config, name)
+
+    @app.post("/api/train/stop")
+    def train_stop() -> dict[str, Any]:
+        return job.stop()
+
+    @app.get("/api/train/events")
+    async def train_events(request: Request) -> StreamingResponse:
+        last = request.headers.get("last-event-id", "")
+        return StreamingResponse(
+            event_stream(job, last, request.app.state.closing),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+
+
+async def _json_body(request: Request) -> Any:
+    kind = request.headers.get("content-type", "").split(";")[0].strip()
+    if kind != "application/json":
+        raise HTTPException(415, "send the form as JSON (Content-Type: application/json)")
+    try:
+        return json.loads(await request.body())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise HTTPException(400, f"the body is not valid JSON ({e})") from None
+
+
+async def event_stream(
+    job: TrainingJob, last_event_id: str = "", closing: threading.Event | None = None
+) -> AsyncIterator[str]:
+    """Server-sent events: the current job's history from `last_event_id` on, then live.
+
+    Event ids are 'JOB.INDEX', so a browser that reconnects (EventSource sends Last-Event-ID)
+    gets only what it missed; a page opened later gets the whole job replayed.
+    """
+    job_id, _, index = last_event_id.partition(".")
+    job_id, start = (int(job_id), int(index) + 1) if index.isdigit() else (0, 0)
+    yield "retry: 2000\n\n"
+    if job.events.job_id == 0:
+        yield _sse("idle", job.info())
+    quiet_since = time.monotonic()
+    closing = closing or threading.Event()
+    while not closing.is_set():
+        current, events = job.events.since(job_id, start)
+        if current != job_id:
+            job_id, start = current, 0  # a new job: the page starts over
+        for i, kind, data in events:
+            yield _sse(kind, data, f"{job_id}.{i}")
+            start = i + 1
+        if events:
+            quiet_since = time.monotonic()
+        else:
+            if time.monotonic() - quiet_since > KEEP_ALIVE_S:
+                yield ": keep-alive\n\n"  # a comment line; it also notices a closed connection
+                quiet_since = time.monotonic()
+            await asyncio.sleep(0.1)
+
+
+def _sse(kind: str, data: Any, event_id: str | None = None) -> str:
+    head = f"id: {event_id}\n" if event_id else ""
+    return f"{head}event: {kind}\ndata: {json.dumps(_finite(data))}\n\n"
+
+
+def _finite(value: Any) -> Any:
+    """JSON has no NaN or infinity: such numbers (a diverging loss) are sent as null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value

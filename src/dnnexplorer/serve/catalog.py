@@ -1,0 +1,242 @@
+"""The runs folder as the web lab sees it: listing runs, opening one safely, using its model.
+
+A run is named by its path relative to `--runs` (e.g. `cnn-mnist-20261125-231501`, or
+`ladder/cnn-mnist` for the runs `dnnx ladder` writes). Names come from URLs, so each one is
+checked before it touches the disk: plain path parts only, nothing that could leave the runs
+folder (`..`, absolute paths, symbolic links pointing elsewhere).
+
+Predictions go through `dnnexplorer.predict`, the one preprocessing path `dnnx predict` uses.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from dnnexplorer.data import Dataset, get_dataset, load_dataset
+from dnnexplorer.errors import RunError
+from dnnexplorer.predict import load_image_bytes, predict_images, to_mnist
+from dnnexplorer.serve import pictures
+from dnnexplorer.train.loop import evaluate
+from dnnexplorer.train.metrics import confusion_matrix, most_confident_errors, per_class_accuracy
+from dnnexplorer.train.runs import CONFIG, RunFolder
+
+NAME_PART = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+MAX_DEPTH = 3  # runs/NAME, runs/GROUP/NAME (dnnx ladder), one more level for good measure
+MODELS_KEPT = 4  # trained models kept in memory for the Draw page
+WORST_ERRORS = 24
+
+
+class BadRunName(RunError):
+    """A run name that is not a plain relative path inside the runs folder."""
+
+
+class RunNotFound(RunError):
+    """No run folder of that name under the runs folder."""
+
+
+def check_run_name(name: str) -> str:
+    """Return `name` if it is a safe run name (parts like 'cnn-mnist-1', joined by '/')."""
+    parts = name.split("/")
+    if len(parts) > MAX_DEPTH or not all(NAME_PART.fullmatch(p) and ".." not in p for p in parts):
+        raise BadRunName(f"{name!r} is not a run name (letters, digits, '.', '_', '-' only)")
+    return name
+
+
+class DatasetStore:
+    """Datasets loaded once and shared by the training job and the Runs page (thread-safe)."""
+
+    def __init__(self, data_dir: str | Path | None = None) -> None:
+        self.data_dir = data_dir
+        self._loaded: dict[str, Dataset] = {}
+        self._lock = threading.Lock()
+
+    def get(self, name: str) -> Dataset:
+        with self._lock:  # a second caller waits instead of parsing the same files twice
+            if name not in self._loaded:
+                self._loaded[name] = load_dataset(name, self.data_dir)
+            return self._loaded[name]
+
+    def put(self, dataset: Dataset) -> None:
+        """Use `dataset` for its name from now on (e.g. a dataset already in memory)."""
+        with self._lock:
+            self._loaded[dataset.name] = dataset
+
+
+@dataclass
+class LoadedModel:
+    model: nn.Module
+    classes: list[str]
+    mean: float
+    std: float
+    lock: threading.Lock  # one forward pass at a time: hooks are attached per request
+
+
+class RunCatalog:
+    """Every run folder under `root`, and the trained models of those runs."""
+
+    def __init__(self, root: str | Path, datasets: DatasetStore) -> None:
+        self.root = Path(root)
+        self.datasets = datasets
+        self._models: OrderedDict[tuple[str, int], LoadedModel] = OrderedDict()
+        self._analyses: dict[tuple[str, int], dict[str, Any]] = {}
+        self._lock = threading.Lock()
+
+    # -- finding runs -------------------------------------------------------------------
+    def path_of(self, name: str) -> Path:
+        """The folder of run `name`, which must exist and lie inside the runs folder."""
+        check_run_name(name)
+        root = self.root.resolve()
+        path = (root / name).resolve()
+        if not path.is_relative_to(root) or path == root:
+            raise BadRunName(f"{name!r} is not a run name (it leads outside the runs folder)")
+        if not (path / CONFIG).is_file():
+            raise RunNotFound(f"no run named {name!r} in {self.root}")
+        return path
+
+    def names(self) -> list[str]:
+        """Names of all run folders (those holding config.json), up to MAX_DEPTH deep."""
+        if not self.root.is_dir():
+            return []
+        found = []
+        for depth in range(1, MAX_DEPTH + 1):
+            for config in self.root.glob("/".join(["*"] * depth) + "/" + CONFIG):
+                name = config.parent.relative_to(self.root).as_posix()
+                try:
+                    self.path_of(name)
+                except RunError:
+                    continue  # a folder with an odd name or a link outside: not listed
+                found.append(name)
+        return found
+
+    def summary_row(self, name: str) -> dict[str, Any]:
+        """One line of the Runs table: model, dataset, accuracy, time, date, state."""
+        run = RunFolder(self.path_of(name))
+        row: dict[str, Any] = {"name": name}
+        try:
+            config = run.read_config()
+            summary = run.read_summary() or {}
+            metrics = run.read_metrics()
+        except (RunError, ValueError) as e:
+            return {**row, "error": str(e)}
+        last = metrics[-1] if metrics else {}
+        modified = max(p.stat().st_mtime for p in run.path.iterdir() if p.is_file())
+        return {
+            **row,
+            "model": config.model,
+            "dataset": config.dataset,
+            "epochs": len(metrics),
+            "planned_epochs": config.epochs,
+            "test_accuracy": summary.get("test_accuracy", last.get("test_accuracy")),
+            "train_seconds": summary.get("train_seconds", sum(m["seconds"] for m in metrics)),
+            "params": summary.get("params"),
+            "date": time.strftime("%Y-%m-%d %H:%M", time.localtime(modified)),
+            "modified": modified,
+            "complete": bool(summary.get("complete")),
+            "has_weights": run.weights_path.is_file(),
+        }
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The Runs table, newest first."""
+        rows = [self.summary_row(name) for name in self.names()]
+        return sorted(rows, key=lambda r: r.get("modified", 0), reverse=True)
+
+    def details(self, name: str) -> dict[str, Any]:
+        """Config, summary and per-epoch metrics of one run (its curves)."""
+        run = RunFolder(self.path_of(name))
+        return {
+            "name": name,
+            "config": run.read_config().to_dict(),
+            "summary": run.read_summary(),
+            "metrics": run.read_metrics(),
+            "has_weights": run.weights_path.is_file(),
+        }
+
+    # -- using a run's model ----------------------------------------------------------------
+    def model(self, name: str) -> LoadedModel:
+        """The run's trained model, loaded once (reloaded when its weights file changes)."""
+        run = RunFolder(self.path_of(name))
+        if not run.weights_path.is_file():
+            raise RunError(f"run {name!r} has no trained weights yet (no epoch finished)")
+        key = (name, run.weights_path.stat().st_mtime_ns)
+        with self._lock:
+            if key not in self._models:
+                model, config = run.load_model()
+                spec = get_dataset(config.dataset)
+                self._models[key] = LoadedModel(
+                    model, list(spec.classes), spec.mean, spec.std, threading.Lock()
+                )
+                while len(self._models) > MODELS_KEPT:
+                    self._models.popitem(last=False)
+            self._models.move_to_end(key)
+            return self._models[key]
+
+    def predict(self, name: str, image_bytes: bytes) -> dict[str, Any]:
+        """Preprocess an uploaded image exactly as `dnnx predict` does, then classify it."""
+        loaded = self.model(name)  # first: a bad run name is refused before the image is read
+        x = to_mnist(load_image_bytes(image_bytes, "the image"), name="the image")  # (28, 28)
+        conv = pictures.first_conv(loaded.model)
+        captured: list[torch.Tensor] = []  # the first convolution's output: its feature maps
+        with loaded.lock:
+            hook = None
+            if conv is not None:
+                hook = conv[1].register_forward_hook(lambda m, i, o: captured.append(o))
+            try:
+                probs = predict_images(loaded.model, x.unsqueeze(0), loaded.mean, loaded.std)[0]
+            finally:
+                if hook is not None:
+                    hook.remove()
+        digit = int(probs.argmax())
+        maps = pictures.feature_map_pictures(conv[0], captured[0]) if captured else None
+        return {
+            "run": name,
+            "digit": digit,
+            "label": loaded.classes[digit],
+            "classes": loaded.classes,
+            "probabilities": [round(float(p), 6) for p in probs],
+            "input": pictures.gray_picture(x),
+            "feature_maps": maps.to_dict() if maps else None,
+        }
+
+    def analysis(self, name: str) -> dict[str, Any]:
+        """Confusion matrix, per-class accuracy and worst errors on the test set (cached)."""
+        loaded = self.model(name)
+        run = RunFolder(self.path_of(name))
+        key = (name, run.weights_path.stat().st_mtime_ns)
+        if key in self._analyses:
+            return self._analyses[key]
+        config = run.read_config()
+        data = self.datasets.get(config.dataset)
+        with loaded.lock:
+            result = evaluate(
+                loaded.model, data.test_images, data.test_labels, data.mean, data.std, True
+            )
+        classes = list(data.classes)
+        confusion = confusion_matrix(result.predictions, data.test_labels, len(classes))
+        worst = most_confident_errors(result.probabilities, data.test_labels, WORST_ERRORS)
+        errors = [
+            {
+                "image": pictures.gray_picture(data.test_images[i].float() / 255),
+                "true": classes[int(data.test_labels[i])],
+                "predicted": classes[int(result.predictions[i])],
+                "confidence": round(float(result.probabilities[i].max()), 4),
+            }
+            for i in worst.tolist()
+        ]
+        self._analyses[key] = {
+            "name": name,
+            "classes": classes,
+            "test_accuracy": result.accuracy,
+            "confusion": confusion.tolist(),
+            "per_class_accuracy": per_class_accuracy(confusion).tolist(),
+            "errors": errors,
+        }
+        return self._analyses[key]

@@ -1,0 +1,137 @@
+"""Browser tests: the lab in a real headless Chromium, driven by Playwright for Python.
+
+The browser is the system's Chromium (Debian packages `chromium` and `chromium-driver`),
+launched by its path; Playwright never downloads one. Without it the tests are skipped on a
+user's machine and fail under CI. Every page is checked for console errors.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from playwright.sync_api import sync_playwright
+
+from dnnexplorer.data import load_dataset
+from dnnexplorer.serve import create_app
+from dnnexplorer.serve.app import close_streams
+from dnnexplorer.serve.catalog import DatasetStore
+from dnnexplorer.train import TrainConfig, run_training
+
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DRAW_MODEL = "mlp-draw"  # the model the Draw tests use: recognises hand-drawn digits
+CNN_MODEL = "cnn-small"  # a convolutional model: the Draw page shows its feature maps
+
+
+def chromium_path() -> str:
+    for candidate in (os.environ.get("DNNX_CHROMIUM"), "/usr/bin/chromium", "chromium"):
+        found = candidate and shutil.which(candidate)
+        if found:
+            return found
+    reason = "no system Chromium (apt install chromium chromium-driver, or set DNNX_CHROMIUM)"
+    if os.environ.get("CI") == "true":
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def mnist(data_root: Path):
+    return load_dataset("mnist", data_root)
+
+
+@pytest.fixture(scope="session")
+def lab_runs(tmp_path_factory: pytest.TempPathFactory, mnist) -> Path:
+    """A runs folder: an MLP trained for one epoch on real MNIST (~96%), good at drawn digits,
+    and a small CNN trained briefly, to see feature maps."""
+    runs = tmp_path_factory.mktemp("lab-runs")
+    run_training(TrainConfig(model="mlp", epochs=1), out_dir=runs / DRAW_MODEL, dataset=mnist)
+    part = dataclasses.replace(
+        mnist, train_images=mnist.train_images[:6000], train_labels=mnist.train_labels[:6000]
+    )
+    cnn = TrainConfig(model="cnn", epochs=1, model_options={"channels": [8], "hidden": 32})
+    run_training(cnn, out_dir=runs / CNN_MODEL, dataset=part)
+    return runs
+
+
+@pytest.fixture(scope="session")
+def lab_url(lab_runs: Path, mnist) -> Iterator[str]:
+    """The lab, served by uvicorn on a thread at a free port of 127.0.0.1."""
+    store = DatasetStore()
+    store.put(mnist)
+    app = create_app(lab_runs, datasets=store)
+    with serve_on_a_thread(app) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def serve_on_a_thread(app) -> Iterator[str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the lab did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        close_streams(app)  # as Ctrl-C does: open event streams end first
+        server.should_exit = True
+        thread.join(30)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator:
+    path = chromium_path()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def console_errors() -> list[str]:
+    """Errors the test's pages logged; a test expecting one removes it from the list."""
+    return []
+
+
+@pytest.fixture
+def context(browser, console_errors: list[str]) -> Iterator:
+    """A fresh browser profile; at the end, the test fails if any page logged an error."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(30_000)
+    context.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+    context.on("weberror", lambda e: console_errors.append(f"uncaught: {e.error}"))
+    yield context
+    context.close()
+    assert console_errors == [], f"console errors: {console_errors}"
+
+
+@pytest.fixture
+def page(context):
+    """A fresh tab."""
+    return context.new_page()
