@@ -12,7 +12,7 @@ import sys
 import click
 
 from dnnexplorer import __version__
-from dnnexplorer.cli import data, evaluate, lesson, serve, slurm, train
+from dnnexplorer.cli import bench, data, evaluate, lesson, serve, slurm, train
 from dnnexplorer.errors import DnnxError
 
 EXIT_USER_ERROR = 2
@@ -36,6 +36,7 @@ dnnx.add_command(evaluate.predict)
 dnnx.add_command(slurm.slurm)
 dnnx.add_command(lesson.lesson)
 dnnx.add_command(serve.serve)
+dnnx.add_command(bench.bench)
 
 
 def _fail(message: str, code: int) -> None:

@@ -20,7 +20,15 @@ from dnnexplorer.train.config import OPTIMIZERS, PRECISIONS, SCHEDULES, parse_ba
 from dnnexplorer.train.distributed import world_from_env
 from dnnexplorer.train.runs import RunFolder, default_run_dir
 
-LADDER = ("softmax", "mlp", "cnn", "lenet5", "best")
+# The ladder's rungs: a name for the table -> (registered model, its options).
+LADDER: dict[str, tuple[str, dict[str, Any]]] = {
+    "softmax": ("softmax", {}),
+    "mlp": ("mlp", {}),
+    "cnn": ("cnn", {}),
+    "lenet5": ("lenet5", {"variant": "classic"}),
+    "lenet5-modern": ("lenet5", {"variant": "modern"}),
+    "best": ("best", {}),
+}
 
 
 def _model_options(
@@ -248,7 +256,7 @@ def _silent(*args: Any, **kwargs: Any) -> None:
     "--models",
     default=",".join(LADDER),
     show_default=True,
-    help="Comma-separated models to train, in order.",
+    help=f"Comma-separated rungs to train, in order, from: {', '.join(LADDER)}.",
 )
 @click.option(
     "--out",
@@ -272,14 +280,24 @@ def ladder(
     data_dir: Path | None,
     as_json: bool,
 ) -> None:
-    """Train softmax -> mlp -> cnn -> lenet5 -> best and compare them in one table.
+    """Train softmax -> mlp -> cnn -> lenet5 (1998 and modern) -> best; compare them in a table.
 
-    The workshop's story of gradually enhancing the accuracy, in one command.
+    The workshop's story of gradually enhancing the accuracy, in one command. Each model trains
+    with its recipe (see `dnnx train --help` for changing one).
     """
+    rungs = [m.strip() for m in models.split(",") if m.strip()]
+    unknown = [r for r in rungs if r not in LADDER]
+    if unknown:
+        raise ConfigError(
+            f"--models: unknown rung(s) {', '.join(unknown)}; choose from {', '.join(LADDER)}"
+        )
     rows = []
     data = load_with_progress(dataset, data_dir)
-    for name in [m.strip() for m in models.split(",") if m.strip()]:
-        config = TrainConfig(model=name, dataset=dataset, seed=seed, device=device).resolved()
+    for name in rungs:
+        model, options = LADDER[name]
+        config = TrainConfig(
+            model=model, model_options=options, dataset=dataset, seed=seed, device=device
+        ).resolved()
         click.echo(f"== {name} ==", err=as_json)
         result = run_training(
             config,
@@ -288,12 +306,8 @@ def ladder(
             callbacks=[make_progress(int(config.epochs), err=as_json)],
             overwrite=overwrite,
         )
-        rows.append(
-            {
-                k: result.summary[k]
-                for k in ("model", "params", "epochs", "test_accuracy", "train_seconds")
-            }
-        )
+        keys = ("params", "epochs", "test_accuracy", "train_seconds")
+        rows.append({"model": name} | {k: result.summary[k] for k in keys})
     if as_json:
         click.echo(json.dumps(rows))
         return

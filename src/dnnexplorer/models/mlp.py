@@ -52,7 +52,14 @@ class MLP(nn.Module):
 @register_model(
     "mlp",
     description="multilayer perceptron: fully connected hidden layers (default 200, 100) + softmax",
-    recipe=Recipe(epochs=4, batch_size=128, lr=2e-3, optimizer="adam", schedule="onecycle"),
+    recipe=Recipe(
+        epochs=5,
+        batch_size=128,
+        lr=2e-3,
+        optimizer="adam",
+        schedule="onecycle",
+        label_smoothing=0.1,
+    ),
 )
 def build_mlp(
     num_classes: int = 10,

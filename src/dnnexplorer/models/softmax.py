@@ -35,7 +35,7 @@ class SoftmaxRegression(nn.Module):
 @register_model(
     "softmax",
     description="softmax regression, Y = softmax(XW + b): one linear layer on the 784 pixels",
-    recipe=Recipe(epochs=2, batch_size=128, lr=3e-3, optimizer="adam", schedule="onecycle"),
+    recipe=Recipe(epochs=2, batch_size=128, lr=1e-2, optimizer="adam", schedule="onecycle"),
 )
 def build_softmax(num_classes: int = 10) -> SoftmaxRegression:
     """The workshop's first model (about 92% on MNIST)."""

@@ -68,6 +68,18 @@ def save_checkpoint(state: TrainingState, path: Path) -> None:
         save_file(tensors, str(tmp), metadata={"dnnexplorer": json.dumps(meta)})
 
 
+def _match_parameter_layouts(optimizer: torch.optim.Optimizer) -> None:
+    """Give each per-parameter state tensor (e.g. Adam's moments) its parameter's memory layout.
+
+    Saved tensors come back contiguous, while a convolution's weight may be channels-last; a
+    fused optimizer step walks parameter and state memory side by side, so they must match.
+    """
+    for param, param_state in optimizer.state.items():
+        for key, value in param_state.items():
+            if isinstance(value, torch.Tensor) and value.shape == param.shape:
+                param_state[key] = torch.empty_like(param).copy_(value)
+
+
 def load_checkpoint(state: TrainingState, path: Path) -> None:
     """Restore `state` (built fresh from the run's config) from the checkpoint at `path`."""
     try:
@@ -91,6 +103,7 @@ def load_checkpoint(state: TrainingState, path: Path) -> None:
     for param_id, values in meta["optimizer_scalars"].items():
         optim_state.setdefault(int(param_id), {}).update(values)
     state.optimizer.load_state_dict({"state": optim_state, "param_groups": meta["param_groups"]})
+    _match_parameter_layouts(state.optimizer)
     if state.scheduler is not None and meta["scheduler"] is not None:
         state.scheduler.load_state_dict(meta["scheduler"])
     state.epoch = int(meta["epoch"])

