@@ -7,23 +7,18 @@ user's machine and fail under CI. Every page is checked for console errors.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import os
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.sync_api import sync_playwright
 
 from dnnexplorer.data import load_dataset
 from dnnexplorer.serve import create_app
-from dnnexplorer.serve.app import close_streams
+from dnnexplorer.serve.background import serve_in_background
 from dnnexplorer.serve.catalog import DatasetStore
 from dnnexplorer.train import TrainConfig, run_training
 
@@ -77,31 +72,8 @@ def lab_url(lab_runs: Path, mnist) -> Iterator[str]:
     store = DatasetStore()
     store.put(mnist)
     app = create_app(lab_runs, datasets=store)
-    with serve_on_a_thread(app) as url:
+    with serve_in_background(app) as url:
         yield url
-
-
-@contextlib.contextmanager
-def serve_on_a_thread(app) -> Iterator[str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the lab did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        close_streams(app)  # as Ctrl-C does: open event streams end first
-        server.should_exit = True
-        thread.join(30)
 
 
 @pytest.fixture(scope="session")

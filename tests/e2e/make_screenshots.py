@@ -20,11 +20,12 @@ from playwright.sync_api import expect, sync_playwright
 
 from dnnexplorer.data import load_dataset
 from dnnexplorer.serve import create_app
+from dnnexplorer.serve.background import serve_in_background
 from dnnexplorer.serve.catalog import DatasetStore
 from dnnexplorer.train import TrainConfig, run_training
 
 sys.path.insert(0, str(Path(__file__).parent))  # the browser tests' helpers, run as a script
-from conftest import CHROMIUM_FLAGS, chromium_path, serve_on_a_thread
+from conftest import CHROMIUM_FLAGS, chromium_path
 
 
 def draw_a_seven(page) -> None:
@@ -50,7 +51,7 @@ def main() -> None:
     store = DatasetStore()
     store.put(mnist)
     args.out.mkdir(parents=True, exist_ok=True)
-    with serve_on_a_thread(create_app(runs, datasets=store)) as url, sync_playwright() as p:
+    with serve_in_background(create_app(runs, datasets=store)) as url, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
         page = browser.new_page(viewport={"width": 1280, "height": 860}, device_scale_factor=1)
         page.goto(f"{url}/?run=cnn-mnist")

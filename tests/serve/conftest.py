@@ -6,21 +6,15 @@ under a second; the tests that need real MNIST ask for `data_root`.
 
 from __future__ import annotations
 
-import contextlib
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from dnnexplorer.data import Dataset
 from dnnexplorer.serve import create_app
-from dnnexplorer.serve.app import close_streams
+from dnnexplorer.serve.background import free_port, serve_in_background
 from dnnexplorer.serve.catalog import DatasetStore
 from dnnexplorer.train import TrainConfig, run_training
 
@@ -62,12 +56,6 @@ def client(trained_runs: Path, store: DatasetStore) -> Iterator[TestClient]:
         yield c
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def live_port() -> int:
     """A TCP port free on 127.0.0.1 right now."""
@@ -77,27 +65,4 @@ def live_port() -> int:
 @pytest.fixture(scope="session")
 def live_server():
     """`with live_server(app) as base_url:` serves `app` on a real socket for the test."""
-    return serve_on_a_thread
-
-
-@contextlib.contextmanager
-def serve_on_a_thread(app: FastAPI) -> Iterator[str]:
-    """Serve `app` with uvicorn on a thread (a real socket); yields its base URL."""
-    port = free_port()
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        close_streams(app)  # as Ctrl-C does: open event streams end first
-        server.should_exit = True
-        thread.join(30)
+    return serve_in_background

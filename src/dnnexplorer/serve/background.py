@@ -1,0 +1,52 @@
+"""Serve the web lab on a background thread: from a notebook, a script or a test.
+
+`dnnx serve` blocks its terminal; in Jupyter you may rather keep working while the lab runs:
+
+    with serve_in_background(create_app("runs")) as url:
+        print(url)  # open it in a browser; the lab stops when the block ends
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import uvicorn
+from fastapi import FastAPI
+
+from dnnexplorer.serve.app import close_streams
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serve_in_background(
+    app: FastAPI, host: str = "127.0.0.1", port: int | None = None, start_timeout: float = 30
+) -> Iterator[str]:
+    """Run `app` with uvicorn on a daemon thread; yield its base URL; stop it on exit."""
+    port = port or free_port(host)
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=1
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + start_timeout
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError(f"the web lab did not start on {host}:{port}")
+        time.sleep(0.05)
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        close_streams(app)  # as Ctrl-C does: open event streams end first
+        server.should_exit = True
+        thread.join(30)
