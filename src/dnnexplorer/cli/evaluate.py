@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from dnnexplorer.cli.data import load_with_progress
+from dnnexplorer.data.registry import get_dataset
 from dnnexplorer.errors import DnnxError
 from dnnexplorer.predict import predict_images, preprocess_file
 from dnnexplorer.train.loop import evaluate
@@ -107,8 +108,6 @@ def predict(run_dir: Path, images: tuple[Path, ...], as_json: bool) -> None:
     A file that cannot be read gets its own error line; the others are still predicted.
     """
     model, config = RunFolder.open(run_dir).load_model()
-    from dnnexplorer.data.registry import get_dataset
-
     spec = get_dataset(config.dataset)
     results, failed = [], 0
     for path in images:

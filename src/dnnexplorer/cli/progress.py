@@ -31,6 +31,15 @@ class PlainProgress(Callback):
     def on_epoch_end(self, state: TrainingState, metrics: EpochMetrics) -> None:
         click.echo(epoch_line(metrics, self.epochs), err=self.err)
 
+    # `with make_progress(...) as progress:` restores the terminal even if training fails.
+    def __enter__(self) -> PlainProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None: ...
+
 
 class BarProgress(PlainProgress):
     """A live bar per epoch with the running loss, accuracy and examples per second."""

@@ -193,12 +193,9 @@ def train(
         run = RunFolder.open(resume_dir)
         config = run.read_config()
         say(f"resuming {run.path}")
-        result = resume_training(
-            run.path,
-            callbacks=[make_progress(int(config.epochs), err=as_json)],
-            dataset=load_with_progress(config.dataset, data_dir),
-            world=world,
-        )
+        data = load_with_progress(config.dataset, data_dir)
+        with make_progress(int(config.epochs), err=as_json) as progress:
+            result = resume_training(run.path, callbacks=[progress], dataset=data, world=world)
     else:
         config = TrainConfig(
             model=model,
@@ -224,15 +221,15 @@ def train(
         out = out or default_run_dir(config)
         data = load_with_progress(config.dataset, data_dir)
         say(f"training {config.model} on {config.dataset} -> {out}")
-        progress = make_progress(int(config.epochs), err=as_json)
-        result = run_training(
-            config,
-            out_dir=out,
-            callbacks=[progress],
-            overwrite=overwrite,
-            dataset=data,
-            world=world,
-        )
+        with make_progress(int(config.epochs), err=as_json) as progress:
+            result = run_training(
+                config,
+                out_dir=out,
+                callbacks=[progress],
+                overwrite=overwrite,
+                dataset=data,
+                world=world,
+            )
     distributed.shutdown()
     if not world.is_main:
         return
@@ -299,13 +296,14 @@ def ladder(
             model=model, model_options=options, dataset=dataset, seed=seed, device=device
         ).resolved()
         click.echo(f"== {name} ==", err=as_json)
-        result = run_training(
-            config,
-            out_dir=out / f"{name}-{dataset}",
-            dataset=data,
-            callbacks=[make_progress(int(config.epochs), err=as_json)],
-            overwrite=overwrite,
-        )
+        with make_progress(int(config.epochs), err=as_json) as progress:
+            result = run_training(
+                config,
+                out_dir=out / f"{name}-{dataset}",
+                dataset=data,
+                callbacks=[progress],
+                overwrite=overwrite,
+            )
         keys = ("params", "epochs", "test_accuracy", "train_seconds")
         rows.append({"model": name} | {k: result.summary[k] for k in keys})
     if as_json:

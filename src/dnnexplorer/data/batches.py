@@ -14,6 +14,8 @@ from collections.abc import Iterator
 
 import torch
 
+from dnnexplorer.errors import ConfigError
+
 
 def normalize(images: torch.Tensor, mean: float, std: float) -> torch.Tensor:
     """uint8 (N, H, W) in 0..255 -> float32 (N, 1, H, W), standardized: (x/255 - mean) / std."""
@@ -30,8 +32,6 @@ def split_validation(
     """
     n = len(labels)
     if not 0 <= val_size < n:
-        from dnnexplorer.errors import ConfigError
-
         raise ConfigError(f"--val-size must be between 0 and {n - 1}, got {val_size}")
     order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
     val_idx, train_idx = order[:val_size], order[val_size:]

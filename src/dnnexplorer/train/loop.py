@@ -24,6 +24,7 @@ from torch import nn
 
 from dnnexplorer.data.batches import minibatch_indices, normalize, shard_indices
 from dnnexplorer.errors import TrainingDiverged
+from dnnexplorer.train.augment import random_shift_rotate
 from dnnexplorer.train.config import FULL_BATCH, TrainConfig
 from dnnexplorer.train.distributed import SINGLE, World, broadcast_flag, sum_across, wrap_model
 
@@ -182,8 +183,6 @@ def train_one_epoch(
             # index_select: the same rows as train_images[part], without fancy-indexing overhead
             x = normalize(data.train_images.index_select(0, part), data.mean, data.std)
             if config.augment:
-                from dnnexplorer.train.augment import random_shift_rotate
-
                 x = random_shift_rotate(x, generator)
             y = data.train_labels.index_select(0, part)  # (B,)
             last_part = i == len(parts) - 1

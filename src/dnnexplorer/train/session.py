@@ -9,7 +9,7 @@ from __future__ import annotations
 import platform
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,6 @@ class TrainingResult:
     summary: dict[str, Any]  # as in summary.json
     dataset: Dataset
     run_dir: Path | None = None
-    extras: dict[str, Any] = field(default_factory=dict)
 
 
 def choose_device(name: str, world: World = SINGLE) -> torch.device:
