@@ -33,7 +33,7 @@ def _require_real_data(name: str) -> Path:
     env = os.environ.get("DNNX_DATA")
     folder = Path(env) / name if env else None
     if folder is not None and folder.is_dir() and any(folder.iterdir()):
-        return Path(env)
+        return Path(env).resolve()  # absolute: subprocesses and kernels run elsewhere
     reason = f"real dataset '{name}' not found: set DNNX_DATA to a folder holding {name}/"
     if os.environ.get("CI") == "true":
         pytest.fail(f"{reason} (under CI a missing dataset is a failure, not a skip)")

@@ -16,11 +16,12 @@ import torch
 from torch import nn
 
 from dnnexplorer.bench.__main__ import main as bench_main
-from dnnexplorer.bench.cases import CASE_NAMES, REFERENCE, get_case, limit_dataset
+from dnnexplorer.bench.cases import CASE_NAMES, REFERENCE, get_case, limit_dataset, on_device
 from dnnexplorer.bench.floor import count_macs, matmul_flops_per_second
 from dnnexplorer.bench.reference import ClassicNet, PerSampleMNIST
 from dnnexplorer.bench.report import render_markdown
 from dnnexplorer.bench.runner import BenchOptions, run_case_process, summarize_case
+from dnnexplorer.cli.bench import default_path
 from dnnexplorer.data import load_dataset
 from dnnexplorer.data.batches import normalize
 from dnnexplorer.errors import ConfigError
@@ -65,7 +66,9 @@ def test_quick_report_describes_the_machine(quick_report) -> None:
         "repeats": 1,
         "quick": True,
         "threads": None,
+        "device": "cpu",
     }
+    assert report["matmul"] == {"device": "cpu", "dtype": "float32", "size": 1024}
     measured = report["matmul_gflops"], report["matmul_gflops_one_thread"]
     assert min(measured) > 0 and report["floor_gflops"] == max(measured)
 
@@ -122,6 +125,25 @@ def test_matmul_throughput_is_measured() -> None:
     threads = torch.get_num_threads()
     assert matmul_flops_per_second(seconds=0.05, size=128, threads=1) > 1e8
     assert torch.get_num_threads() == threads  # restored
+    assert matmul_flops_per_second(seconds=0.05, size=128, dtype=torch.bfloat16) > 1e8
+
+
+def test_cases_move_to_another_device_whole() -> None:
+    cnn, reference = on_device(get_case("cnn"), "auto"), on_device(get_case(REFERENCE), "auto")
+    assert cnn.config.device == "auto" and cnn.device == "auto"
+    assert cnn.describe()["device"] == "auto" and cnn.describe()["config"]["device"] == "auto"
+    assert reference.config is None and reference.device == "auto"
+    assert get_case("cnn").config.device == "cpu"  # the published cases stay on the CPU
+    assert default_path(Path("benchmarks/results.json"), "cuda").name == "results-cuda.json"
+    assert default_path(Path("BENCHMARKS.md"), "cpu") == Path("BENCHMARKS.md")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error for a missing GPU")
+def test_benchmarking_an_absent_gpu_is_a_one_line_error(capsys) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        bench_main(["--quick", "--device", "cuda"])
+    assert exit_info.value.code == 2
+    assert "no CUDA GPU is available" in capsys.readouterr().err
 
 
 def test_per_sample_pipeline_matches_the_bulk_normalization(data_root) -> None:

@@ -41,6 +41,7 @@ class BenchCase:
     budget_seconds: float = 900.0  # reference only: stop once training took this long
     train_limit: int | None = None  # use only the first N training examples (quick)
     test_limit: int | None = None  # evaluate on the first N test examples (quick)
+    device: str = "cpu"  # where it trains, the reference included (see on_device)
 
     @property
     def model(self) -> str:
@@ -53,6 +54,7 @@ class BenchCase:
     def describe(self) -> dict[str, object]:
         """The settings that decide the result, for the JSON report."""
         settings: dict[str, object] = {
+            "device": self.device,
             "threads": self.threads,
             "train_limit": self.train_limit,
             "test_limit": self.test_limit,
@@ -119,6 +121,16 @@ def get_case(name: str, quick: bool = False) -> BenchCase:
         raise ConfigError(f"unknown benchmark case '{name}'; choose from: {', '.join(CASES)}")
     case = CASES[name]
     return quick_version(case) if quick else case
+
+
+def on_device(case: BenchCase, device: str) -> BenchCase:
+    """The same case trained on `device` ("cpu", "cuda", "mps" or "auto").
+
+    The knobs stay those tuned on the CPU; on a GPU the runs use the loop's GPU defaults
+    (data resident on the device, bf16 autocast where supported, channels-last convolutions).
+    """
+    config = None if case.config is None else dataclasses.replace(case.config, device=device)
+    return dataclasses.replace(case, config=config, device=device)
 
 
 def quick_version(case: BenchCase) -> BenchCase:

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from dnnexplorer.train.loop import wait_for
+
 FORWARD_FLOPS_PER_MAC = 2  # one multiply + one add
 TRAINING_PASSES = 3  # forward + backward (gradients of inputs and of weights: about 2x forward)
 MATMUL_SIZE = 1024
@@ -59,24 +61,33 @@ def training_flops_per_example(model: nn.Module) -> int:
 
 
 def matmul_flops_per_second(
-    seconds: float = 1.0, size: int = MATMUL_SIZE, threads: int | None = None
+    seconds: float = 1.0,
+    size: int = MATMUL_SIZE,
+    threads: int | None = None,
+    device: torch.device | str = "cpu",
+    dtype: torch.dtype = torch.float32,
 ) -> float:
-    """This CPU's float32 throughput: the median FLOP/s of `size` x `size` torch.mm for ~`seconds`.
+    """The median FLOP/s of a `size` x `size` torch.mm on `device` in `dtype`, for ~`seconds`.
 
-    `threads` sets torch's thread count while measuring (None: leave it as it is).
+    `threads` sets torch's CPU thread count while measuring (None: leave it as it is). On a GPU
+    each product is timed to its end (GPUs run asynchronously to Python).
     """
+    device = torch.device(device)
     previous = torch.get_num_threads()
     if threads is not None:
         torch.set_num_threads(threads)
     try:
-        a, b = torch.randn(size, size), torch.randn(size, size)
+        a = torch.randn(size, size, device=device, dtype=dtype)
+        b = torch.randn(size, size, device=device, dtype=dtype)
         for _ in range(3):
-            torch.mm(a, b)  # warm up: page in the buffers, let MKL pick its kernels
+            torch.mm(a, b)  # warm up: page in the buffers, let the library pick its kernels
+        wait_for(device)
         times: list[float] = []
         deadline = time.perf_counter() + seconds
         while time.perf_counter() < deadline or len(times) < 5:
             start = time.perf_counter()
             torch.mm(a, b)
+            wait_for(device)
             times.append(time.perf_counter() - start)
     finally:
         torch.set_num_threads(previous)

@@ -25,6 +25,7 @@ from torch import Tensor, nn
 from torch.utils.data import DataLoader
 
 from dnnexplorer.data import Dataset
+from dnnexplorer.train.loop import wait_for
 
 TRAIN_BATCH = 64
 TEST_BATCH = 1000
@@ -73,22 +74,26 @@ class ClassicNet(nn.Module):
         return F.log_softmax(self.fc2(x), dim=1)  # (B, 10) log-probabilities
 
 
-def train_epoch(model: nn.Module, loader: DataLoader, optimizer: torch.optim.Optimizer) -> None:
+def train_epoch(
+    model: nn.Module, loader: DataLoader, optimizer: torch.optim.Optimizer, device: torch.device
+) -> None:
     """The familiar loop: for each collated batch, forward, NLL loss, backward, step."""
     model.train()
     for x, y in loader:
+        x, y = x.to(device), y.to(device)
         optimizer.zero_grad()
         loss = F.nll_loss(model(x), y)
         loss.backward()
         optimizer.step()
 
 
-def test_accuracy(model: nn.Module, loader: DataLoader) -> float:
+def test_accuracy(model: nn.Module, loader: DataLoader, device: torch.device) -> float:
     """Fraction of the test set classified correctly, batch by batch, without gradients."""
     model.eval()
     correct = total = 0
     with torch.no_grad():
         for x, y in loader:
+            x, y = x.to(device), y.to(device)
             correct += (model(x).argmax(dim=1) == y).sum().item()
             total += len(y)
     return correct / max(total, 1)
@@ -100,6 +105,7 @@ def run_reference(
     max_epochs: int,
     budget_seconds: float,
     seed: int = 1,
+    device: torch.device | str = "cpu",
 ) -> dict[str, Any]:
     """Train ClassicNet until the test accuracy reaches `target_acc`, `max_epochs` pass or the
     training time exceeds `budget_seconds` (checked after each epoch).
@@ -112,17 +118,18 @@ def run_reference(
     test = PerSampleMNIST(dataset.test_images, dataset.test_labels, dataset.mean, dataset.std)
     train_loader = DataLoader(train, batch_size=TRAIN_BATCH, shuffle=True)
     test_loader = DataLoader(test, batch_size=TEST_BATCH)
-    model = ClassicNet()
+    model = ClassicNet().to(device)
     optimizer = torch.optim.Adadelta(model.parameters(), lr=1.0)
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.7)
     history: list[dict[str, float]] = []
     train_seconds, accuracy = 0.0, 0.0
     for epoch in range(1, max_epochs + 1):
         start = time.perf_counter()
-        train_epoch(model, train_loader, optimizer)
+        train_epoch(model, train_loader, optimizer, device)
+        wait_for(torch.device(device))
         seconds = time.perf_counter() - start
         scheduler.step()
-        accuracy = test_accuracy(model, test_loader)
+        accuracy = test_accuracy(model, test_loader, device)
         train_seconds += seconds
         history.append({"epoch": epoch, "test_accuracy": accuracy, "seconds": seconds})
         if accuracy >= target_acc or train_seconds > budget_seconds:
@@ -133,5 +140,6 @@ def run_reference(
         "target_reached": accuracy >= target_acc,
         "train_seconds": train_seconds,
         "examples_per_second": len(train) * len(history) / max(train_seconds, 1e-9),
+        "device": str(device),
         "history": history,
     }

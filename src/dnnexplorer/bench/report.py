@@ -27,11 +27,15 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine() or "unknown CPU"
 
 
-def machine_info() -> dict[str, Any]:
-    """CPU, cores, torch/Python versions, date and the load average when the run started."""
+def machine_info(device: torch.device | None = None) -> dict[str, Any]:
+    """CPU (and GPU), cores, torch/Python versions, date and the load average at the start."""
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    gpu = None
+    if device is not None and device.type == "cuda":
+        gpu = f"{torch.cuda.get_device_name(device)} (CUDA {torch.version.cuda})"
     return {
         "cpu": cpu_name(),
+        "gpu": gpu,
         "cores": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
         "torch": torch.__version__,
@@ -73,13 +77,24 @@ def _header(report: dict[str, Any]) -> list[str]:
         *lines,
         "",
         f"- CPU: {m['cpu']}, {m['cores']} logical cores (torch threads: {m['torch_threads']})",
+        *([f"- GPU: {m['gpu']}; every case trains on it"] if m.get("gpu") else []),
         f"- torch {m['torch']}, Python {m['python']}, {m['system']}",
         f"- date: {m['date']}; load average when the run started: {m['load_average']}",
-        f"- float32 matmul throughput (1024x1024 `torch.mm`, median): "
-        f"{report['matmul_gflops']} GFLOP/s with all threads, "
-        f"{report['matmul_gflops_one_thread']} with one; the floor uses the larger, "
-        f"{report['floor_gflops']} GFLOP/s",
+        *_throughput_lines(report),
         f"- {s['repeats']} run(s) per case, each in a fresh process; medians shown",
+    ]
+
+
+def _throughput_lines(report: dict[str, Any]) -> list[str]:
+    matmul = report.get("matmul", {"dtype": "float32", "size": 1024})  # older reports: the CPU's
+    size, dtype = matmul["size"], matmul["dtype"]
+    measured = f"- {dtype} matmul throughput ({size}x{size} `torch.mm`, median): "
+    if report["matmul_gflops_one_thread"] is None:
+        return [measured + f"{report['matmul_gflops']} GFLOP/s; the floor uses it"]
+    return [
+        measured + f"{report['matmul_gflops']} GFLOP/s with all threads, "
+        f"{report['matmul_gflops_one_thread']} with one; the floor uses the larger, "
+        f"{report['floor_gflops']} GFLOP/s"
     ]
 
 

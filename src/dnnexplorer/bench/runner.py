@@ -23,10 +23,17 @@ from typing import Any
 
 import torch
 
-from dnnexplorer.bench.cases import CASE_NAMES, REFERENCE, BenchCase, get_case
-from dnnexplorer.bench.floor import Floor, matmul_flops_per_second, training_flops_per_example
+from dnnexplorer.bench.cases import CASE_NAMES, REFERENCE, BenchCase, get_case, on_device
+from dnnexplorer.bench.floor import (
+    MATMUL_SIZE,
+    Floor,
+    matmul_flops_per_second,
+    training_flops_per_example,
+)
 from dnnexplorer.bench.report import machine_info
 from dnnexplorer.errors import ConfigError
+from dnnexplorer.train.loop import resolve_precision
+from dnnexplorer.train.session import choose_device
 
 RunListener = Callable[[str, int, dict[str, Any]], None]
 MEDIAN_FIELDS = (
@@ -41,6 +48,7 @@ MEDIAN_FIELDS = (
     "data_seconds",
     "other_seconds",
 )
+GPU_MATMUL_SIZE = 8192  # a 1024 product is over before a GPU's launch overhead is amortized
 ERROR_TAIL = 2000  # characters of a failed case's stderr kept in the report
 
 
@@ -53,6 +61,7 @@ class BenchOptions:
     quick: bool = False
     data_dir: Path | None = None
     threads: int | None = None  # torch threads for every case (None: each case's own setting)
+    device: str = "cpu"  # where every case trains: cpu (what the cases are tuned for), cuda, ...
     timeout_seconds: float = 1800.0  # per case process
 
     def __post_init__(self) -> None:
@@ -62,21 +71,35 @@ class BenchOptions:
             raise ConfigError(f"--threads must be at least 1, got {self.threads}")
         if not self.cases:
             raise ConfigError("--cases: name at least one case")
+        choose_device(self.device)  # ConfigError for an unknown or absent device
         for name in self.cases:
             get_case(name)  # ConfigError for an unknown name
 
 
 def run_benchmark(options: BenchOptions, on_run: RunListener | None = None) -> dict[str, Any]:
     """Run every case of `options` and return the report (see report.py for its layout)."""
-    started, machine = time.time(), machine_info()  # the load average before we add to it
+    device = choose_device(options.device)
+    started, machine = time.time(), machine_info(device)  # the load average before we add to it
     seconds = 0.3 if options.quick else 1.0
-    all_threads = matmul_flops_per_second(seconds)
-    one_thread = matmul_flops_per_second(seconds, threads=1)
-    # The floor uses the best the CPU showed: on a busy machine all threads can lose to one.
-    throughput = max(all_threads, one_thread)
+    if device.type == "cpu":
+        matmul = {"device": "cpu", "dtype": "float32", "size": MATMUL_SIZE}
+        all_threads = matmul_flops_per_second(seconds)
+        one_thread = matmul_flops_per_second(seconds, threads=1)
+        # The floor uses the best the CPU showed: on a busy machine all threads can lose to one.
+        throughput = max(all_threads, one_thread)
+    else:
+        # In the dtype the cases compute in there (bf16 autocast where the GPU supports it),
+        # on a product large enough to keep a GPU busy.
+        bf16 = resolve_precision("auto", device) == "bf16"
+        dtype = torch.bfloat16 if bf16 else torch.float32
+        matmul = {"device": str(device), "dtype": str(dtype)[6:], "size": GPU_MATMUL_SIZE}
+        all_threads = throughput = matmul_flops_per_second(
+            seconds, size=GPU_MATMUL_SIZE, device=device, dtype=dtype
+        )
+        one_thread = None
     cases = []
     for name in options.cases:
-        case = get_case(name, options.quick)
+        case = on_device(get_case(name, options.quick), options.device)
         if options.threads is not None:
             case = dataclasses.replace(case, threads=options.threads)
         runs = []
@@ -94,9 +117,11 @@ def run_benchmark(options: BenchOptions, on_run: RunListener | None = None) -> d
             "repeats": options.repeats,
             "quick": options.quick,
             "threads": options.threads,
+            "device": str(device),
         },
+        "matmul": matmul,
         "matmul_gflops": round(all_threads / 1e9, 1),
-        "matmul_gflops_one_thread": round(one_thread / 1e9, 1),
+        "matmul_gflops_one_thread": round(one_thread / 1e9, 1) if one_thread else None,
         "floor_gflops": round(throughput / 1e9, 1),
         "cases": cases,
         "benchmark_seconds": round(time.time() - started, 1),
@@ -114,6 +139,7 @@ def run_case_process(case: BenchCase, options: BenchOptions) -> dict[str, Any]:
             command += ["--data-dir", str(options.data_dir)]
         if case.threads is not None:
             command += ["--threads", str(case.threads)]
+        command += ["--device", case.device]
         launched = time.time()
         command += ["--launched-at", repr(launched)]
         try:

@@ -31,28 +31,35 @@ def peak_memory_mib() -> float:
 
 
 def run_case(
-    name: str, quick: bool, data_dir: Path | None, launched_at: float, threads: int | None = None
+    name: str,
+    quick: bool,
+    data_dir: Path | None,
+    launched_at: float,
+    threads: int | None = None,
+    device: str = "cpu",
 ) -> dict[str, Any]:
-    """Run case `name` in this process and return its measurements.
+    """Run case `name` on `device` in this process and return its measurements.
 
     `threads` sets torch's thread count (None: torch's default, all cores).
     """
     # Heavy imports are timed: they are part of what a user waits for.
     import torch
 
-    from dnnexplorer.bench.cases import get_case, limit_dataset
+    from dnnexplorer.bench.cases import get_case, limit_dataset, on_device
     from dnnexplorer.bench.reference import run_reference
     from dnnexplorer.data import load_dataset
     from dnnexplorer.train import run_training
 
     imported = time.time()
-    case = get_case(name, quick)
+    case = on_device(get_case(name, quick), device)
     if threads is not None:
         torch.set_num_threads(threads)
     dataset = limit_dataset(load_dataset("mnist", data_dir, download=False), case)
     loaded = time.time()
     if case.config is None:
-        result = run_reference(dataset, case.target_acc, case.max_epochs, case.budget_seconds)
+        result = run_reference(
+            dataset, case.target_acc, case.max_epochs, case.budget_seconds, device=case.device
+        )
     else:
         trained = run_training(case.config, dataset=dataset)
         result = _model_result(trained.summary, trained.history)
@@ -93,6 +100,7 @@ def _model_result(s: dict[str, Any], history: list[dict[str, Any]]) -> dict[str,
 @click.option("--data-dir", type=click.Path(path_type=Path), help="Folder holding mnist/.")
 @click.option("--launched-at", type=float, help="time.time() when the parent launched us.")
 @click.option("--threads", type=int, help="torch threads [default: torch's, all cores].")
+@click.option("--device", default="cpu", show_default=True, help="cpu, cuda, mps or auto.")
 def main(
     name: str,
     out: Path,
@@ -100,12 +108,13 @@ def main(
     data_dir: Path | None,
     launched_at: float | None,
     threads: int | None,
+    device: str,
 ) -> None:
     """Run one benchmark case and write its measurements to OUT (JSON)."""
     from dnnexplorer.fileio import write_json_atomic
 
     started = launched_at if launched_at is not None else READY
-    result = run_case(name, quick, data_dir, started, threads)
+    result = run_case(name, quick, data_dir, started, threads, device)
     write_json_atomic(out, result)
 
 

@@ -15,11 +15,18 @@ import click
 from dnnexplorer.bench.cases import CASE_NAMES
 from dnnexplorer.bench.report import write_report
 from dnnexplorer.bench.runner import BenchOptions, run_benchmark
+from dnnexplorer.train.config import DEVICES
 
 DEFAULT_JSON = Path("benchmarks/results.json")
 DEFAULT_MARKDOWN = Path("BENCHMARKS.md")
 QUICK_JSON = Path("benchmarks/results-quick.json")
 QUICK_MARKDOWN = Path("benchmarks/BENCHMARKS-quick.md")
+
+
+def default_path(path: Path, device: str) -> Path:
+    """Where results go by default: CPU results in `path`, others beside it (results-cuda.json),
+    so that timing a GPU never replaces the published CPU table."""
+    return path if device == "cpu" else path.with_stem(f"{path.stem}-{device}")
 
 
 def run_line(case: str, repeat: int, run: dict[str, Any]) -> str:
@@ -47,7 +54,8 @@ def run_line(case: str, repeat: int, run: dict[str, Any]) -> str:
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
-    help=f"JSON results [default: {DEFAULT_JSON}; with --quick {QUICK_JSON}].",
+    help=f"JSON results [default: {DEFAULT_JSON}; with --quick {QUICK_JSON}; "
+    "-DEVICE added to the name for a device other than cpu].",
 )
 @click.option(
     "--markdown",
@@ -60,6 +68,13 @@ def run_line(case: str, repeat: int, run: dict[str, Any]) -> str:
     help="torch threads for every case [default: torch's, all cores]; 1 on a busy machine.",
 )
 @click.option(
+    "--device",
+    type=click.Choice(DEVICES),
+    default="cpu",
+    show_default=True,
+    help="Where every case trains (the knobs are tuned for the CPU; cuda times a GPU).",
+)
+@click.option(
     "--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Folder holding mnist/."
 )
 def bench(
@@ -69,6 +84,7 @@ def bench(
     out: Path | None,
     markdown: Path | None,
     threads: int | None,
+    device: str,
     data_dir: Path | None,
 ) -> None:
     """Measure time to target test accuracy: softmax 92%, mlp 98%, cnn 99%, best 99.5%.
@@ -80,10 +96,15 @@ def bench(
     if repeats is None:
         repeats = 1 if quick else 3
     options = BenchOptions(
-        cases=names, repeats=repeats, quick=quick, data_dir=data_dir, threads=threads
+        cases=names,
+        repeats=repeats,
+        quick=quick,
+        data_dir=data_dir,
+        threads=threads,
+        device=device,
     )
-    out = out or (QUICK_JSON if quick else DEFAULT_JSON)
-    markdown = markdown or (QUICK_MARKDOWN if quick else DEFAULT_MARKDOWN)
+    out = out or default_path(QUICK_JSON if quick else DEFAULT_JSON, device)
+    markdown = markdown or default_path(QUICK_MARKDOWN if quick else DEFAULT_MARKDOWN, device)
     report = run_benchmark(options, on_run=lambda *a: click.echo(run_line(*a)))
     write_report(report, out, markdown)
     click.echo(f"results -> {out}, table -> {markdown}")

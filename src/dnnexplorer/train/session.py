@@ -24,7 +24,7 @@ from dnnexplorer.models import count_parameters, create_model
 from dnnexplorer.train.checkpoint import load_checkpoint
 from dnnexplorer.train.config import FULL_BATCH, TrainConfig
 from dnnexplorer.train.distributed import SINGLE, World, init_process_group
-from dnnexplorer.train.loop import Callback, TrainData, TrainingState, fit
+from dnnexplorer.train.loop import Callback, TrainData, TrainingState, fit, resolve_precision
 from dnnexplorer.train.optim import make_optimizer, make_scheduler
 from dnnexplorer.train.runs import CheckpointWriter, RunFolder
 
@@ -145,6 +145,7 @@ def _train(
 ) -> TrainingResult:
     wall_start = time.perf_counter()
     device = choose_device(config.device, world)
+    resolve_precision(config.precision, device)  # refuse bf16 on a GPU without it, up front
     init_process_group(world, device)
     dataset = dataset if dataset is not None else load_dataset(config.dataset, data_dir)
     data = prepare_data(dataset, config, device)
@@ -202,6 +203,7 @@ def make_summary(
         "wall_seconds": round(wall_seconds, 3),
         "examples_per_second": round(examples / train_seconds, 1) if train_seconds else None,
         "device": str(device),
+        "precision": resolve_precision(config.precision, device),
         "world_size": world.size,
         "seed": config.seed,
         "torch": torch.__version__,
