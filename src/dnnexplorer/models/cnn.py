@@ -81,7 +81,7 @@ def _check_shape_options(channels: Sequence[int], hidden: int, kernel_size: int)
 
 @register_model(
     "cnn",
-    description="small CNN: conv-relu-pool blocks (16, 32 channels) + fully connected head",
+    description="small CNN: conv-pool-relu blocks (16, 32 channels) + fully connected head",
     recipe=Recipe(epochs=4, batch_size=128, lr=3e-3, optimizer="adam", schedule="onecycle"),
 )
 def build_cnn(
