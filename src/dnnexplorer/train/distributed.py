@@ -59,7 +59,9 @@ def init_process_group(world: World, device: torch.device) -> None:
 
 
 def shutdown() -> None:
+    """Leave the process group once every process is done with it (then each can exit)."""
     if dist.is_initialized():
+        dist.barrier()  # rank 0 may still be writing the summary: nobody hangs up before it ends
         dist.destroy_process_group()
 
 
