@@ -113,6 +113,7 @@ def run_reference(
     Returns the same fields as a model case: epochs, test_accuracy, target_reached,
     train_seconds (evaluation excluded), examples_per_second and the per-epoch history.
     """
+    device = torch.device(device)  # each collated batch is copied there, as tutorials do
     torch.manual_seed(seed)
     train = PerSampleMNIST(dataset.train_images, dataset.train_labels, dataset.mean, dataset.std)
     test = PerSampleMNIST(dataset.test_images, dataset.test_labels, dataset.mean, dataset.std)
@@ -126,7 +127,7 @@ def run_reference(
     for epoch in range(1, max_epochs + 1):
         start = time.perf_counter()
         train_epoch(model, train_loader, optimizer, device)
-        wait_for(torch.device(device))
+        wait_for(device)  # a GPU may still be working on the last step
         seconds = time.perf_counter() - start
         scheduler.step()
         accuracy = test_accuracy(model, test_loader, device)

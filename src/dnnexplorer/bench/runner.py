@@ -80,26 +80,10 @@ def run_benchmark(options: BenchOptions, on_run: RunListener | None = None) -> d
     """Run every case of `options` and return the report (see report.py for its layout)."""
     device = choose_device(options.device)
     started, machine = time.time(), machine_info(device)  # the load average before we add to it
-    seconds = 0.3 if options.quick else 1.0
-    if device.type == "cpu":
-        matmul = {"device": "cpu", "dtype": "float32", "size": MATMUL_SIZE}
-        all_threads = matmul_flops_per_second(seconds)
-        one_thread = matmul_flops_per_second(seconds, threads=1)
-        # The floor uses the best the CPU showed: on a busy machine all threads can lose to one.
-        throughput = max(all_threads, one_thread)
-    else:
-        # In the dtype the cases compute in there (bf16 autocast where the GPU supports it),
-        # on a product large enough to keep a GPU busy.
-        bf16 = resolve_precision("auto", device) == "bf16"
-        dtype = torch.bfloat16 if bf16 else torch.float32
-        matmul = {"device": str(device), "dtype": str(dtype)[6:], "size": GPU_MATMUL_SIZE}
-        all_threads = throughput = matmul_flops_per_second(
-            seconds, size=GPU_MATMUL_SIZE, device=device, dtype=dtype
-        )
-        one_thread = None
+    floor_fields, throughput = measure_throughput(device, 0.3 if options.quick else 1.0)
     cases = []
     for name in options.cases:
-        case = on_device(get_case(name, options.quick), options.device)
+        case = on_device(get_case(name, options.quick), device.type)
         if options.threads is not None:
             case = dataclasses.replace(case, threads=options.threads)
         runs = []
@@ -119,13 +103,40 @@ def run_benchmark(options: BenchOptions, on_run: RunListener | None = None) -> d
             "threads": options.threads,
             "device": str(device),
         },
+        **floor_fields,
+        "cases": cases,
+        "benchmark_seconds": round(time.time() - started, 1),
+    }
+
+
+def measure_throughput(device: torch.device, seconds: float) -> tuple[dict[str, Any], float]:
+    """The matmul throughput (FLOP/s) the floors are computed from, and its report fields.
+
+    On a CPU: float32, with all threads and with one; the floor uses the better (on a busy
+    machine all threads can lose to one). On a GPU: in the dtype the cases compute in there
+    (bf16 autocast where supported), on products large enough to keep the GPU busy.
+    """
+    if device.type == "cpu":
+        matmul = {"device": "cpu", "dtype": "float32", "size": MATMUL_SIZE}
+        all_threads = matmul_flops_per_second(seconds)
+        one_thread: float | None = matmul_flops_per_second(seconds, threads=1)
+        throughput = max(all_threads, one_thread)
+    else:
+        bf16 = resolve_precision("auto", device) == "bf16"
+        dtype = torch.bfloat16 if bf16 else torch.float32
+        dtype_name = str(dtype).removeprefix("torch.")
+        matmul = {"device": str(device), "dtype": dtype_name, "size": GPU_MATMUL_SIZE}
+        all_threads = throughput = matmul_flops_per_second(
+            seconds, size=GPU_MATMUL_SIZE, device=device, dtype=dtype
+        )
+        one_thread = None
+    fields = {
         "matmul": matmul,
         "matmul_gflops": round(all_threads / 1e9, 1),
         "matmul_gflops_one_thread": round(one_thread / 1e9, 1) if one_thread else None,
         "floor_gflops": round(throughput / 1e9, 1),
-        "cases": cases,
-        "benchmark_seconds": round(time.time() - started, 1),
     }
+    return fields, throughput
 
 
 def run_case_process(case: BenchCase, options: BenchOptions) -> dict[str, Any]:
