@@ -119,7 +119,8 @@ def resolve_precision(precision: str, device: torch.device) -> str:
     """
     if precision == "fp32":
         return "fp32"
-    gpu_bf16 = device.type == "cuda" and torch.cuda.is_bf16_supported()
+    # Native bf16 only: older GPUs (a V100) emulate it, slower than fp32.
+    gpu_bf16 = device.type == "cuda" and torch.cuda.is_bf16_supported(including_emulation=False)
     if precision == "auto":
         return "bf16" if gpu_bf16 else "fp32"
     if device.type == "cuda" and not gpu_bf16:
