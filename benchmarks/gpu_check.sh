@@ -15,7 +15,7 @@ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$out
 python -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda,
     "bf16", torch.cuda.is_bf16_supported())' | tee -a "$out/gpu.csv"
 
-python -m pytest -q -p no:cacheprovider tests/train/test_gpu.py tests/train/test_precision.py \
+python -m pytest -q -p no:cacheprovider tests/train/test_gpu.py tests/train/test_device.py \
     2>&1 | tee "$out/tests.txt"
 
 python -m dnnexplorer bench --device cuda --cases softmax,mlp,cnn,best --repeats 3 \

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from dnnexplorer.train import Callback, TrainConfig, run_training
-from dnnexplorer.train.session import choose_device
+from dnnexplorer.train.device import choose_device
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 

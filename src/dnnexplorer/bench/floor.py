@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from dnnexplorer.train.loop import wait_for
+from dnnexplorer.train.device import wait_for
 
 FORWARD_FLOPS_PER_MAC = 2  # one multiply + one add
 TRAINING_PASSES = 3  # forward + backward (gradients of inputs and of weights: about 2x forward)

@@ -25,7 +25,7 @@ from torch import Tensor, nn
 from torch.utils.data import DataLoader
 
 from dnnexplorer.data import Dataset
-from dnnexplorer.train.loop import wait_for
+from dnnexplorer.train.device import wait_for
 
 TRAIN_BATCH = 64
 TEST_BATCH = 1000

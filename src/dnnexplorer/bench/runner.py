@@ -32,8 +32,7 @@ from dnnexplorer.bench.floor import (
 )
 from dnnexplorer.bench.report import machine_info
 from dnnexplorer.errors import ConfigError
-from dnnexplorer.train.loop import resolve_precision
-from dnnexplorer.train.session import choose_device
+from dnnexplorer.train.device import choose_device, resolve_precision
 
 RunListener = Callable[[str, int, dict[str, Any]], None]
 MEDIAN_FIELDS = (

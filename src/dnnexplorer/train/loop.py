@@ -23,9 +23,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from dnnexplorer.data.batches import minibatch_indices, normalize, shard_indices
-from dnnexplorer.errors import ConfigError, TrainingDiverged
+from dnnexplorer.errors import TrainingDiverged
 from dnnexplorer.train.augment import random_shift_rotate
 from dnnexplorer.train.config import FULL_BATCH, TrainConfig
+from dnnexplorer.train.device import autocast, resolve_precision, wait_for
 from dnnexplorer.train.distributed import SINGLE, World, broadcast_flag, sum_across, wrap_model
 
 # Larger steps (full-batch gradient descent) are computed in chunks whose gradients add up to
@@ -107,43 +108,6 @@ def epoch_generator(seed: int, epoch: int) -> torch.Generator:
     epoch_seed = seed * 1_000_003 + epoch
     torch.manual_seed(epoch_seed)
     return torch.Generator().manual_seed(epoch_seed)
-
-
-def resolve_precision(precision: str, device: torch.device) -> str:
-    """The arithmetic a run's forward passes use on `device`: "bf16" or "fp32".
-
-    auto: bf16 autocast on CUDA GPUs that support it (Ampere and newer), fp32 everywhere else:
-    on CPUs bf16 is only faster with AMX units (1.25-1.45x for our CNNs on a Xeon with AMX),
-    and much slower without them. bf16 asked for by name is used on any device; a GPU without
-    bf16 support is an error.
-    """
-    if precision == "fp32":
-        return "fp32"
-    # Native bf16 only: older GPUs (a V100) emulate it, slower than fp32.
-    gpu_bf16 = device.type == "cuda" and torch.cuda.is_bf16_supported(including_emulation=False)
-    if precision == "auto":
-        return "bf16" if gpu_bf16 else "fp32"
-    if device.type == "cuda" and not gpu_bf16:
-        name = torch.cuda.get_device_name(device)
-        raise ConfigError(f"--precision bf16: {name} does not support bf16; use fp32")
-    return "bf16"
-
-
-def autocast(precision: str, device: torch.device) -> contextlib.AbstractContextManager:
-    """Run the forward pass in bf16 where `precision` (resolved) says so.
-
-    Autocast runs matrix products and convolutions in bf16 and keeps sums (losses, norms) in
-    fp32; the weights and their gradients stay fp32, so no loss scaling is needed.
-    """
-    if precision == "bf16":
-        return torch.autocast(device.type, dtype=torch.bfloat16)
-    return contextlib.nullcontext()
-
-
-def wait_for(device: torch.device) -> None:
-    """Block until `device` has finished its queued work (GPUs run asynchronously to Python)."""
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
 
 
 @torch.inference_mode()

@@ -19,12 +19,13 @@ from torch import nn
 from dnnexplorer import __version__
 from dnnexplorer.data import Dataset, load_dataset
 from dnnexplorer.data.batches import split_validation
-from dnnexplorer.errors import ConfigError, RunError
+from dnnexplorer.errors import RunError
 from dnnexplorer.models import count_parameters, create_model
 from dnnexplorer.train.checkpoint import load_checkpoint
 from dnnexplorer.train.config import FULL_BATCH, TrainConfig
+from dnnexplorer.train.device import choose_device, resolve_precision
 from dnnexplorer.train.distributed import SINGLE, World, init_process_group
-from dnnexplorer.train.loop import Callback, TrainData, TrainingState, fit, resolve_precision
+from dnnexplorer.train.loop import Callback, TrainData, TrainingState, fit
 from dnnexplorer.train.optim import make_optimizer, make_scheduler
 from dnnexplorer.train.runs import CheckpointWriter, RunFolder
 
@@ -36,26 +37,6 @@ class TrainingResult:
     summary: dict[str, Any]  # as in summary.json
     dataset: Dataset
     run_dir: Path | None = None
-
-
-def choose_device(name: str, world: World = SINGLE) -> torch.device:
-    """'auto' picks cuda, then mps, then cpu; asking for a device that is absent is an error.
-
-    With several processes on one node, process LOCAL_RANK takes GPU number LOCAL_RANK.
-    """
-    if name in ("auto", "cuda") and torch.cuda.is_available():
-        device = torch.device("cuda", world.local_rank if world.distributed else 0)
-        torch.cuda.set_device(device)
-        return device
-    if name == "auto":
-        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("--device cuda: no CUDA GPU is available here (try --device auto)")
-    if name == "mps" and not torch.backends.mps.is_available():
-        raise ConfigError("--device mps: Apple's MPS backend is not available here")
-    return torch.device(name)
 
 
 def prepare_data(dataset: Dataset, config: TrainConfig, device: torch.device) -> TrainData:

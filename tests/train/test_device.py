@@ -1,4 +1,4 @@
-"""Mixed precision (bf16 autocast) and torch.compile, exercised on the CPU.
+"""The device's arithmetic: bf16 autocast and torch.compile, exercised on the CPU.
 
 The GPU runs the same code (tests/train/test_gpu.py); here the CPU's own bf16 autocast and
 compiler show that both paths train the same model and write the same run folder.
@@ -14,7 +14,7 @@ from torch import nn
 from dnnexplorer.errors import ConfigError
 from dnnexplorer.models import create_model
 from dnnexplorer.train import Callback, TrainConfig, run_training
-from dnnexplorer.train.loop import resolve_precision
+from dnnexplorer.train.device import resolve_precision
 
 
 class ConvOutputDtype(Callback):
