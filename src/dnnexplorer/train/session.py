@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import platform
 import time
 from collections.abc import Sequence
@@ -126,7 +127,9 @@ def _train(
 ) -> TrainingResult:
     wall_start = time.perf_counter()
     device = choose_device(config.device, world)
-    resolve_precision(config.precision, device)  # refuse bf16 on a GPU without it, up front
+    # "auto" becomes what this device runs (bf16 or fp32), once: an unsupported bf16 fails here,
+    # before any data is loaded. config.json keeps "auto", so a resume on another device re-decides.
+    config = dataclasses.replace(config, precision=resolve_precision(config.precision, device))
     init_process_group(world, device)
     dataset = dataset if dataset is not None else load_dataset(config.dataset, data_dir)
     data = prepare_data(dataset, config, device)
@@ -184,7 +187,7 @@ def make_summary(
         "wall_seconds": round(wall_seconds, 3),
         "examples_per_second": round(examples / train_seconds, 1) if train_seconds else None,
         "device": str(device),
-        "precision": resolve_precision(config.precision, device),
+        "precision": config.precision,
         "world_size": world.size,
         "seed": config.seed,
         "torch": torch.__version__,
