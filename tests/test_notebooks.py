@@ -1,44 +1,73 @@
-"""Every notebook in notebooks/ runs top to bottom in a fresh kernel, so none can silently rot.
+"""The notebooks are the course's chapters: each is read for what a chapter needs, then run.
 
-Each runs headlessly (nbclient) with its working folder in a temporary directory, so lesson
-outputs land there. Notebooks that train on MNIST (metadata `dnnexplorer.needs_data`) get the
-real data through the `data_root` fixture. The notebooks are stored without outputs.
+A chapter explains in prose, typesets its formulas, has "Try it" cells and 2-4 exercises whose
+answers the learner types and `check(...)` judges. Every notebook runs top to bottom in a fresh
+kernel (nbclient), with its working folder in a temporary directory, so none can silently rot.
+Notebooks that train on MNIST (metadata `dnnexplorer.needs_data`) get the real data through
+the `data_root` fixture. The notebooks are stored without outputs.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from dnnexplorer.course import chapter_names, exercises
+
 NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
-TIMEOUT_PER_CELL = 120  # seconds; each notebook takes a few seconds in total
+TIMEOUT_PER_CELL = 180  # seconds; a chapter takes from a few seconds to about half a minute
+CHECK_CALL = re.compile(r"""check\(\s*["']([\w-]+/[\w-]+)["']""")
+MIN_PROSE_WORDS = 400  # a chapter explains; a page of a textbook holds about 400 words
 
 
 def _needs_data(notebook: nbformat.NotebookNode) -> bool:
     return bool(notebook.metadata.get("dnnexplorer", {}).get("needs_data"))
 
 
-def test_there_is_a_notebook_per_lesson_and_one_for_the_ladder():
-    from dnnexplorer.lessons import lesson_names
+def _chapter(path: Path) -> str:
+    return path.stem.split("-", 1)[1]
 
-    stems = [p.stem for p in NOTEBOOKS]
-    for name in lesson_names():
-        assert any(stem.endswith(name) for stem in stems), name
-    assert any("ladder" in stem for stem in stems)
+
+def _markdown(notebook: nbformat.NotebookNode) -> str:
+    return "\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")
+
+
+def test_one_notebook_per_chapter_numbered_in_teaching_order():
+    expected = [f"{i:02d}-{name}.ipynb" for i, name in enumerate(chapter_names(), start=1)]
+    assert [p.name for p in NOTEBOOKS] == expected
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_is_stored_small_and_without_outputs(path):
+def test_notebook_is_stored_without_outputs(path):
     notebook = nbformat.read(path, as_version=4)
     nbformat.validate(notebook)
-    code = [c for c in notebook.cells if c.cell_type == "code"]
-    assert 1 <= len(code) <= 6  # short: the logic lives in the library
-    for cell in code:
-        assert cell.outputs == [] and cell.execution_count is None
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_is_a_chapter(path):
+    """Prose, typeset formulas, a "Try it" cell, and exactly its chapter's exercises, in order."""
+    notebook = nbformat.read(path, as_version=4)
+    number = int(path.stem.split("-", 1)[0])
+    first = notebook.cells[0]
+    assert first.cell_type == "markdown" and first.source.startswith(f"# Chapter {number}:")
+    prose = _markdown(notebook)
+    assert len(re.findall(r"[A-Za-z]+", prose)) >= MIN_PROSE_WORDS
+    assert prose.count("$$") >= 2 or len(re.findall(r"\$[^$\n]+\$", prose)) >= 3  # LaTeX
+    assert re.search(r"^#+ Try it", prose, re.MULTILINE), "a 'Try it' section"
+    code = [c.source for c in notebook.cells if c.cell_type == "code"]
+    asked = [m for source in code for m in CHECK_CALL.findall(source)]
+    assert asked == [ex.id for ex in exercises(_chapter(path))]
+    for source in code:
+        if CHECK_CALL.search(source):
+            assert "..." in source, "the answer is left for the learner to type"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -46,7 +75,7 @@ def test_notebook_runs(path, tmp_path, monkeypatch, request):
     notebook = nbformat.read(path, as_version=4)
     if _needs_data(notebook):
         monkeypatch.setenv("DNNX_DATA", str(request.getfixturevalue("data_root")))
-    # Tiny tensors: a second torch thread only waits, and on a busy machine it waits long.
+    # Small tensors: a second torch thread only waits, and on a busy machine it waits long.
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     client = NotebookClient(
         notebook,
@@ -57,6 +86,9 @@ def test_notebook_runs(path, tmp_path, monkeypatch, request):
     client.execute()  # raises CellExecutionError, with the failing cell, on any error
     outputs = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
-    if "lesson" in notebook.cells[1].source:
-        images = [o for o in outputs if "image/png" in o.get("data", {})]
-        assert images, "the lesson's figures are shown inline"
+    images = [o for o in outputs if "image/png" in o.get("data", {})]
+    assert images, "figures are shown inline"
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and CHECK_CALL.search(cell.source):
+            shown = "".join(o.get("data", {}).get("text/plain", "") for o in cell.outputs)
+            assert "Not yet: replace the `...`" in shown, "the check answers the placeholder"

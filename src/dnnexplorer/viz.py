@@ -1,7 +1,8 @@
 """Figures with matplotlib: image grids, curves, weights, filters, confusion matrices.
 
-Every function takes tensors/arrays and a path, draws with matplotlib's non-interactive Agg
-backend (no screen needed, e.g. on a compute node), and saves the PNG atomically.
+Every function takes tensors/arrays and a path, draws on a `matplotlib.figure.Figure` made
+without pyplot (no screen and no global backend needed, e.g. on a compute node, and a notebook's
+inline plots stay as they were), and saves the PNG atomically.
 """
 
 from __future__ import annotations
@@ -10,10 +11,6 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -21,11 +18,10 @@ from dnnexplorer.fileio import atomic_path
 
 
 def save_figure(fig: Figure, path: str | os.PathLike[str], dpi: int = 120) -> Path:
-    """Save `fig` as a PNG at `path` (atomically) and close it."""
+    """Save `fig` as a PNG at `path` (atomically) and return the path."""
     target = Path(path)
     with atomic_path(target) as tmp:
         fig.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight")
-    plt.close(fig)
     return target
 
 
@@ -47,7 +43,8 @@ def image_grid(
     n = len(images)
     ncols = max(1, min(ncols, n))
     nrows = max(1, -(-n // ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(1.6 * ncols, 1.8 * nrows), squeeze=False)
+    fig = Figure(figsize=(1.6 * ncols, 1.8 * nrows))
+    axes = fig.subplots(nrows, ncols, squeeze=False)
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i >= n:
@@ -70,7 +67,8 @@ def confusion_figure(
 ) -> Path:
     """The confusion matrix as a heat map with counts (rows: true class, columns: predicted)."""
     n = len(classes)
-    fig, ax = plt.subplots(figsize=(0.6 * n + 2, 0.6 * n + 1.5))
+    fig = Figure(figsize=(0.6 * n + 2, 0.6 * n + 1.5))
+    ax = fig.subplots()
     ax.imshow(np.log1p(confusion), cmap="Blues")
     for i in range(n):
         for j in range(n):

@@ -40,15 +40,26 @@ def test_list_shows_every_lesson_with_a_description(capsys):
     assert all(len(line.split()) > 3 for line in lines)
 
 
-def test_run_prints_the_explanation_and_writes_files(tmp_path, capsys):
+def test_run_tells_the_story_and_writes_files(tmp_path, capsys):
     out = tmp_path / "slash"
     assert run_cli(["lesson", "run", "slash-world", "--out", str(out), "--seed", "3"]) == 0
     printed = capsys.readouterr().out
-    assert "Lesson slash-world" in printed and "[+1 -1 / -1 +1]" in printed
-    assert str(out / "result.json") in printed
     data = json.loads((out / "result.json").read_text())
-    assert data["seed"] == 3
-    assert all((out / name).is_file() for name in data["figures"])
+    assert "Lesson slash-world" in printed and str(out / "result.json") in printed
+    assert data["seed"] == 3 and all((out / name).is_file() for name in data["figures"])
+    words = printed.split()
+    for paragraph in data["story"]:  # every paragraph is printed, re-wrapped to the screen
+        assert " ".join(paragraph.split()) in " ".join(words)
+    assert max(len(line) for line in printed.splitlines()) <= 100
+
+
+def test_quiet_prints_only_the_short_summary(tmp_path, capsys):
+    out = tmp_path / "slash"
+    assert run_cli(["lesson", "slash-world", "--quiet", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    data = json.loads((out / "result.json").read_text())
+    assert all(line in printed for line in data["summary"])
+    assert data["story"][0] not in printed and len(printed) < len("\n".join(data["story"]))
 
 
 def test_shortcut_runs_the_lesson(tmp_path, capsys):

@@ -17,16 +17,23 @@ from dnnexplorer.lessons import (
     run_lesson,
 )
 
-EXPECTED = [
+EXPECTED = [  # the order of the workshop's slides
+    "why-deep",
+    "triangle",
     "regression",
+    "gradient-descent",
     "perceptron",
     "activations",
-    "triangle",
+    "backpropagation",
+    "vanishing-gradients",
+    "softmax-by-hand",
+    "softmax-weights",
+    "plain-pytorch",
     "slash-world",
     "xo-world",
-    "vanishing-gradients",
-    "softmax-weights",
+    "convolution",
 ]
+MIN_STORY_WORDS = 150  # a story explains: what is shown, the numbers found, what they mean
 
 
 def test_all_workshop_lessons_are_registered_in_teaching_order():
@@ -48,7 +55,9 @@ def test_lesson_writes_result_json_and_figures(lesson_run, name):
     assert data["lesson"] == name
     assert data["seed"] == 0
     assert data["numbers"]  # the key numbers, JSON-ready
-    assert data["explanation"] == result.explanation and len(result.explanation) >= 3
+    assert data["summary"] == result.summary and len(result.summary) >= 3
+    assert data["story"] == result.story and len(result.story) >= 3
+    assert len(" ".join(result.story).split()) >= MIN_STORY_WORDS
     assert data["figures"] and data["figures"] == [p.name for p in result.figures]
     for figure in result.figures:
         assert figure.parent == out

@@ -2,18 +2,27 @@
 
 A lesson writes its figures and `result.json` to `--out` (default `lessons/NAME/`); this module
 only parses the flags, fetches MNIST with a progress bar when a lesson needs it, and prints the
-lesson's explanation. The computing is in `dnnexplorer.lessons`.
+lesson's story (what it shows, the numbers it found, what they mean) or, with `--quiet`, its
+short summary. The computing is in `dnnexplorer.lessons`.
 """
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import click
 
 from dnnexplorer.cli.data import load_with_progress
 from dnnexplorer.errors import DataError
-from dnnexplorer.lessons import RESULT_FILE, LessonConfig, get_lesson, lesson_names, run_lesson
+from dnnexplorer.lessons import (
+    RESULT_FILE,
+    LessonConfig,
+    get_lesson,
+    lesson_names,
+    run_lesson,
+    story_text,
+)
 
 
 class LessonGroup(click.Group):
@@ -45,7 +54,7 @@ def list_() -> None:
 
 @lesson.command(
     "run",
-    short_help="Run one lesson: explanation, figures, result.json.",
+    short_help="Run one lesson: its story, figures and result.json.",
     epilog="NAME is one of: " + ", ".join(lesson_names()) + ".",
 )
 @click.argument("name", type=click.Choice(lesson_names()), metavar="NAME")
@@ -67,8 +76,16 @@ def list_() -> None:
     default=None,
     help="Folder holding mnist/ (else DNNX_DATA, the user cache, or a download).",
 )
-def run(name: str, out: Path | None, seed: int, offline: bool, data_dir: Path | None) -> None:
-    """Run lesson NAME: print what it found, save its figures and result.json."""
+@click.option(
+    "--quiet",
+    "-q",
+    is_flag=True,
+    help="Print only the short summary of numbers, not the story around them.",
+)
+def run(
+    name: str, out: Path | None, seed: int, offline: bool, data_dir: Path | None, quiet: bool
+) -> None:
+    """Run lesson NAME: explain what it shows and what it found; save figures and result.json."""
     config = LessonConfig(
         out_dir=out if out is not None else Path("lessons") / name,
         seed=seed,
@@ -82,8 +99,14 @@ def run(name: str, out: Path | None, seed: int, offline: bool, data_dir: Path | 
             raise DataError(f"{e} (or add --offline to use synthetic digits)") from e
     result = run_lesson(name, config)
     click.secho(f"Lesson {name}: {get_lesson(name).description}", bold=True)
-    for line in result.explanation:
-        click.echo(line)
+    if quiet:
+        for line in result.summary:
+            click.echo(line)
+    else:
+        width = min(shutil.get_terminal_size().columns, 100) - 1
+        click.echo()
+        click.echo(story_text(result, width=width))
+        click.echo()
     click.echo("Figures:")
     for path in result.figures:
         click.echo(f"  {path}")

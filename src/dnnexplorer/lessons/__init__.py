@@ -22,7 +22,13 @@ from dnnexplorer.lessons import (
     vanishing_gradients,
     xo_world,
 )
-from dnnexplorer.lessons.base import RESULT_FILE, LessonConfig, LessonResult, write_result
+from dnnexplorer.lessons.base import (
+    RESULT_FILE,
+    LessonConfig,
+    LessonResult,
+    story_text,
+    write_result,
+)
 
 
 class Lesson(NamedTuple):
@@ -83,4 +89,5 @@ __all__ = [
     "get_lesson",
     "lesson_names",
     "run_lesson",
+    "story_text",
 ]

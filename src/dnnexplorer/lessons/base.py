@@ -1,15 +1,18 @@
 """What every lesson shares: its settings, its result, and how the result is written to disk.
 
 A lesson is a function `run(config) -> LessonResult`. It computes, saves its figures as PNG files
-in `config.out_dir`, and returns the numbers it found plus a short explanation (lines of text).
-It never prints: the CLI prints the explanation, a notebook shows it, a test asserts on the numbers.
-`write_result` saves the numbers as `result.json` next to the figures.
+in `config.out_dir`, and returns the numbers it found in two texts: a *story* (paragraphs that say
+what the lesson shows, the numbers it found and what they mean, for a beginner) and a *summary*
+(a few short lines of numbers, for someone who already knows the story). It never prints: the CLI
+prints the story (`--quiet`: the summary), a notebook shows it, a test asserts on the numbers.
+`write_result` saves the numbers, both texts and the figure names as `result.json`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
+import textwrap
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,13 +59,20 @@ class LessonConfig:
 
 @dataclass
 class LessonResult:
-    """The outcome of one lesson: key numbers (JSON-ready), explanation lines, figure files."""
+    """The outcome of one lesson: key numbers (JSON-ready), figure files, and two texts.
+
+    `summary`: a few short lines with the numbers found (what `dnnx lesson NAME --quiet` prints).
+    `story`: paragraphs in plain words: what the lesson shows and why, the numbers it found, and
+    what they mean. A paragraph holding a line break is preformatted (a small table, a matrix)
+    and is printed as it is; the others are re-wrapped to the reader's screen.
+    """
 
     lesson: str
     seed: int
     numbers: dict[str, Any]
-    explanation: list[str] = field(default_factory=list)
+    summary: list[str] = field(default_factory=list)
     figures: list[Path] = field(default_factory=list)
+    story: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """The content of `result.json`: numbers first, figure file names relative to the folder."""
@@ -71,8 +81,21 @@ class LessonResult:
             "seed": self.seed,
             "numbers": to_jsonable(self.numbers),
             "figures": [p.name for p in self.figures],
-            "explanation": list(self.explanation),
+            "summary": list(self.summary),
+            "story": list(self.story),
         }
+
+
+def story_text(result: LessonResult, width: int = 88) -> str:
+    """The story as plain text: paragraphs wrapped to `width`, one blank line between them.
+
+    Preformatted paragraphs (those holding a line break: tables, matrices) are kept as they are.
+    """
+    blocks = [
+        paragraph if "\n" in paragraph else textwrap.fill(paragraph, width=width)
+        for paragraph in result.story
+    ]
+    return "\n\n".join(blocks)
 
 
 def write_result(result: LessonResult, out_dir: Path) -> Path:
