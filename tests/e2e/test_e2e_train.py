@@ -29,6 +29,7 @@ def test_a_softmax_run_trains_live_then_appears_on_the_runs_page(page, lab_url) 
     start(page, lab_url, model="softmax", epochs="1", name="e2e-softmax")
 
     expect(page.locator("#run-name")).to_have_text("e2e-softmax")
+    expect(page.locator("#loss-title")).to_contain_text("one-hot targets, as in the slides")
     page.wait_for_function("() => Chart.getChart('loss-chart').data.datasets[0].data.length > 1")
     expect(page.locator("#status")).to_have_text("finished", timeout=TRAINING_TIMEOUT)
     assert points(page, "accuracy-chart", 0) > 1 and points(page, "accuracy-chart", 1) >= 1
@@ -52,6 +53,12 @@ def test_a_softmax_run_trains_live_then_appears_on_the_runs_page(page, lab_url) 
     expect(page.locator("#detail-title")).to_contain_text("e2e-softmax: softmax on mnist")
     expect(page.locator("#confusion tr")).to_have_count(11)  # a header and ten classes
     expect(page.locator("#errors img")).to_have_count(24)
+    expect(page.locator("#detail-loss-title")).to_contain_text("one-hot targets")
+
+    # The mlp recipe smooths its labels: the page says its training loss is not the slides' one.
+    page.locator("#runs tr", has_text="mlp-draw").locator("a.run-link").click()
+    title = page.locator("#detail-loss-title")
+    expect(title).to_contain_text("label smoothing 0.1 (targets 0.91 for the true class, 0.01")
 
     # Two runs' curves on one chart.
     page.locator("#runs tr", has_text="e2e-softmax").locator("input").check()

@@ -12,7 +12,7 @@ import sys
 import click
 
 from dnnexplorer import __version__
-from dnnexplorer.cli import bench, data, evaluate, lesson, serve, slurm, train
+from dnnexplorer.cli import bench, course, data, evaluate, lesson, serve, slurm, train
 from dnnexplorer.errors import DnnxError
 
 EXIT_USER_ERROR = 2
@@ -35,6 +35,7 @@ dnnx.add_command(evaluate.eval_command)
 dnnx.add_command(evaluate.predict)
 dnnx.add_command(slurm.slurm)
 dnnx.add_command(lesson.lesson)
+dnnx.add_command(course.course)
 dnnx.add_command(serve.serve)
 dnnx.add_command(bench.bench)
 

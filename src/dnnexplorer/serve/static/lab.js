@@ -69,6 +69,21 @@ const lab = {
     element.className = "message" + (kind ? " " + kind : "");
   },
 
+  // What the loss chart shows. The slides' cross-entropy compares the probabilities with one-hot
+  // targets; a recipe with label smoothing e trains against softened targets instead (the true
+  // class 1 - e + e/K, every other class e/K), so its training loss never reaches 0. The test
+  // loss is always the plain one-hot cross-entropy.
+  lossTitle(config, classes = 10) {
+    const e = config ? config.label_smoothing || 0 : 0;
+    if (!(e > 0)) return "loss: cross-entropy with one-hot targets, as in the slides";
+    const high = +(1 - e + e / classes).toFixed(4);
+    const low = +(e / classes).toFixed(4);
+    return (
+      `loss: train = cross-entropy with label smoothing ${e} (targets ${high} for the true ` +
+      `class, ${low} for the others, not one-hot); test = one-hot cross-entropy, as in the slides`
+    );
+  },
+
   percent(x, digits = 1) {
     return x === null || x === undefined ? "–" : (100 * x).toFixed(digits) + "%";
   },

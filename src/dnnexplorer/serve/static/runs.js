@@ -79,6 +79,7 @@ async function openRun(name) {
   field("detail-title").textContent =
     `${name}: ${run.config.model} on ${run.config.dataset}` +
     (s ? `, test accuracy ${lab.percent(s.test_accuracy, 2)}, ${s.params.toLocaleString("en")} parameters` : "");
+  field("detail-loss-title").textContent = lab.lossTitle(run.config);
   for (const chart of detailCharts) chart.destroy();
   detailCharts = [
     plot(field("detail-loss"), "loss", curveSeries(run.metrics, "loss", "")),

@@ -117,6 +117,7 @@ function setStatus(status) {
 
 function resetDashboard(info) {
   job = { id: info.id, status: info.status, epochs: info.config ? info.config.epochs : 0 };
+  field("loss-title").textContent = lab.lossTitle(info.config);
   for (const chart of curves) {
     for (const d of chart.data.datasets) d.data = [];
     chart.options.scales.x.max = job.epochs || undefined; // the whole run, filled as it goes
