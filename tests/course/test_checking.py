@@ -76,6 +76,7 @@ def test_array_judge():
     assert "1 of its 4 entries" in array()([[-1, 1], [1, 1]], ref)
     assert "shape" in array()([1, 2, 3], ref)
     assert "expected an array" in array()("abc", ref)
+    assert array()(2.5, 2.0) == "2.5 is too large"
 
 
 def test_function_judge_calls_the_learners_function():
@@ -85,6 +86,7 @@ def test_function_judge_calls_the_learners_function():
     assert "entries differ" in judge(lambda z: z / z.sum(), reference)
     assert "raised ZeroDivisionError" in judge(lambda z: 1 / 0, reference)
     assert "expected a function" in judge(3, reference)
+    assert "replace the `...` in your function" in judge(lambda z: ..., reference)
 
 
 def test_verdict_never_raises_and_reads_well():

@@ -42,3 +42,20 @@ def test_maxout_contains_relu_and_leaky_relu(numbers):
 def test_maxout_1d_passes_gradcheck_away_from_its_kink():
     x = torch.tensor([-2.0, -0.3, 0.4, 3.0], dtype=torch.float64, requires_grad=True)
     assert torch.autograd.gradcheck(activations.maxout_1d, (x,))
+
+
+def test_a_gradient_through_ten_sigmoid_layers_shrinks_a_millionfold(numbers):
+    f = numbers["functions"]
+    key = f"best_gradient_factor_through_{activations.LAYERS}_layers"
+    assert f["sigmoid"][key] == pytest.approx(0.25**activations.LAYERS, rel=1e-4)  # grid misses 0
+    assert f["sigmoid"][key] < 1e-6
+    for name in ("relu", "leaky_relu", "elu", "maxout"):
+        assert f[name][key] == pytest.approx(1.0)  # an active unit passes the gradient on
+
+
+def test_story_names_the_six_and_why_slopes_matter(lesson_run):
+    result = lesson_run("activations")[0]
+    story = " ".join(result.story)
+    for formula in ("1 / (1 + e^−x)", "max(0, x)", "max(0.1x, x)", "α(e^x − 1)", "w1ᵀx + b1"):
+        assert formula in story
+    assert "backpropagation" in story and "0.25^10" in story and "activations.png" in story

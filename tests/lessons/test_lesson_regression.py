@@ -56,3 +56,34 @@ def test_degree_1_underfits_and_degree_15_overfits(numbers):
     assert table["3"]["test_mse"] < table["1"]["test_mse"]  # degree 1 misses the curve
     assert table["3"]["test_mse"] < table["15"]["test_mse"]  # degree 15 chases the noise
     assert table["15"]["test_mse"] > 3 * table["15"]["train_mse"]
+
+
+def test_the_data_sets_are_the_documented_ones():
+    x, y = regression.straight_line_set(0)
+    assert x.shape == y.shape == (regression.N_HOUSES,)
+    assert x.min() >= 0.5 and x.max() <= 2.5
+    noise = y - (regression.TRUE_W * x + regression.TRUE_B)
+    assert noise.std() == pytest.approx(regression.NOISE, rel=0.25)
+    curved = regression.curved_set(0)
+    assert curved["x_train"] == pytest.approx(np.linspace(0.3, 3.0, 20))
+    assert curved["y_train"].shape == (20,) and curved["y_test"].shape == (200,)
+    again = regression.curved_set(0)  # the same seed, the same houses
+    assert all(np.array_equal(curved[k], again[k]) for k in curved)
+
+
+def test_polynomial_fits_equal_numpys_lstsq_on_the_vandermonde_matrix():
+    data = regression.curved_set(0)
+    table, fits = regression.polynomial_fits(data, degrees=(3,))
+    vander = np.vander(data["x_train"], 4)  # (20, 4): columns x³, x², x, 1
+    coef, *_ = np.linalg.lstsq(vander, data["y_train"], rcond=None)
+    assert fits[3](data["x_test"]) == pytest.approx(np.vander(data["x_test"], 4) @ coef)
+    assert table["3"]["train_mse"] == pytest.approx(np.mean((vander @ coef - data["y_train"]) ** 2))
+
+
+def test_the_story_tells_the_numbers_it_found(lesson_run):
+    result = lesson_run("regression")[0]
+    story, n = " ".join(result.story), result.numbers
+    assert f"w = {n['closed_form']['w']:.4f}" in story
+    assert f"{n['polynomials']['15']['test_mse']:.4f}" in story
+    for word in ("cost function", "training set", "test set", "epoch", "over-fits", "under-fits"):
+        assert word in story

@@ -94,3 +94,35 @@ def test_mistakes_crowd_around_flat_triangles(numbers):
     raw = numbers["encodings"]["raw"]
     assert raw["error_rate_near_degenerate"] > 3 * raw["error_rate_elsewhere"]
     assert raw["median_abs_slack_of_errors"] < raw["median_abs_slack_overall"]
+
+
+def test_training_and_test_data_are_drawn_apart():
+    (x_train, y_train), (x_test, y_test) = triangle.split(seed=0)
+    assert x_train.shape == (triangle.N_TRAIN, 3) and x_test.shape == (triangle.N_TEST, 3)
+    assert y_train.shape == (triangle.N_TRAIN,) and y_test.shape == (triangle.N_TEST,)
+    assert not torch.isin(x_test, x_train).any()  # no test length is also a training length
+    again = triangle.split(seed=0)
+    assert torch.equal(again[1][0], x_test)  # the same seed gives the same split
+
+
+def test_the_lazy_model_is_the_share_of_non_triangles(numbers):
+    _, (x_test, _) = triangle.split(seed=0)
+    by_rule = [triangle.is_triangle(*row) for row in x_test.tolist()]
+    assert numbers["always_no_accuracy"] == pytest.approx(1 - sum(by_rule) / len(by_rule))
+    assert 0.4 < numbers["always_no_accuracy"] < 0.6
+    for r in numbers["encodings"].values():
+        assert r["accuracy"] > numbers["always_no_accuracy"] + 0.3
+
+
+def test_what_is_learned_holds_on_test_data(numbers):
+    for r in numbers["encodings"].values():
+        assert abs(r["train_accuracy"] - r["accuracy"]) < 0.03  # learned, not memorised
+
+
+def test_story_explains_training_and_test_data(lesson_run):
+    result = lesson_run("triangle")[0]
+    story = " ".join(result.story)
+    for word in ("a + b > c", "training", "test", "data-driven", "accuracy.png", "errors.png"):
+        assert word in story
+    raw = result.numbers["encodings"]["raw"]
+    assert f"{raw['accuracy']:.1%}" in story and f"{raw['train_accuracy']:.1%}" in story

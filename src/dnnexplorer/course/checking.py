@@ -249,6 +249,8 @@ def array(atol: float = 1e-4, rtol: float = 1e-4) -> Judge:
             return None
         if np.allclose(got, -want, atol=atol, rtol=rtol):
             return "every entry has the wrong sign"
+        if wrong.size == 1:
+            return f"{got.item():.6g} is {'too large' if got.item() > want.item() else 'too small'}"
         return f"{int(wrong.sum())} of its {wrong.size} entries differ from the answer"
 
     return judge
@@ -273,6 +275,8 @@ def function(
                 got = answer(*args)
             except Exception as e:  # the learner's code: report, do not crash
                 return f"calling it raised {type(e).__name__}: {e}"
+            if got is Ellipsis:  # the placeholder body `return ...` is still there
+                return "replace the `...` in your function with your code, then run the cell again"
             reason = compare(got, reference(*args))
             if reason is not None:
                 shown = ", ".join(_describe(a) for a in args)

@@ -222,7 +222,7 @@ TOPICS: tuple[Topic, ...] = (
     ),
     Topic(
         "What about the fully connected layer?",
-        "a dense layer on the pooled maps; filters learned",
+        "a dense layer reads the feature maps; filters learned by descent",
         ("xo-world",),
     ),
     Topic("How Does CNN Work?", "sliding a filter; stride, padding, output size", ("convolution",)),

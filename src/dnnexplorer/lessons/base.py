@@ -92,7 +92,7 @@ def story_text(result: LessonResult, width: int = 88) -> str:
     Preformatted paragraphs (those holding a line break: tables, matrices) are kept as they are.
     """
     blocks = [
-        paragraph if "\n" in paragraph else textwrap.fill(paragraph, width=width)
+        paragraph if "\n" in paragraph else textwrap.fill(paragraph, width, break_on_hyphens=False)
         for paragraph in result.story
     ]
     return "\n\n".join(blocks)

@@ -1,8 +1,11 @@
-"""Lesson `perceptron`: the alarm perceptron, its failure on XOR, and backpropagation's answer.
+"""Lesson `perceptron`: the alarm perceptron, the sigmoid neuron, XOR and a hidden layer.
 
 The workshop's perceptron watches three pixels x1, x2, x3 and raises an alarm when
-h(x) = sign(w1·x1 + w2·x2 + w3·x3 + b) > 0: a weighted vote of the pixels against a threshold
-(the bias b is minus that threshold).
+h(x) = sign(w1·x1 + w2·x2 + w3·x3 + b) > 0: a weighted vote of the pixels against a threshold.
+The slides label b "threshold"; precisely, the bias is minus the threshold θ:
+Σ w_i·x_i > θ is the same test as Σ w_i·x_i + b > 0 with b = −θ. Everything here uses b.
+Replacing sign by the sigmoid σ(z) = 1 / (1 + e^−z) turns the perceptron into the sigmoid neuron:
+the same weighted sum, but an answer between 0 and 1 that changes smoothly with w and b.
 
 Data (synthetic): 200 random pixel triples (0-255, scaled to 0-1 as the workshop normalises
 pixels), labelled "alarm" (+1) when their mean brightness is above 127.5, else "quiet" (−1).
@@ -29,7 +32,13 @@ MARGIN = 0.05
 MAX_EPOCHS = 100
 WORKSHOP_PIXELS = (0, 120, 255)  # the slide's example input
 XOR_INPUTS = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)
-XOR_LABELS = np.array([-1, 1, 1, -1])
+GATES = {  # logic gates on the inputs above, +1 for "true", −1 for "false"
+    "AND": np.array([-1, -1, -1, 1]),
+    "OR": np.array([-1, 1, 1, 1]),
+    "NAND": np.array([1, 1, 1, -1]),
+    "XOR": np.array([-1, 1, 1, -1]),
+}
+XOR_LABELS = GATES["XOR"]
 HIDDEN = 4  # two hidden neurons can solve XOR, but training often stalls; four rarely do
 XOR_STEPS, XOR_LR = 1000, 2.0
 
@@ -42,9 +51,19 @@ def alarm_data(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray
     return pixels[keep], np.where(brightness[keep] > 0, 1, -1)
 
 
+def bias_from_threshold(threshold: float) -> float:
+    """b = −θ: "Σ w_i·x_i > θ" and "Σ w_i·x_i + b > 0" are the same test."""
+    return -threshold
+
+
 def predict(w: np.ndarray, b: float, x: np.ndarray) -> np.ndarray:
     """h(x) = sign(w·x + b), with sign(0) counted as −1 (no alarm)."""
     return np.where(x @ w + b > 0, 1, -1)
+
+
+def sigmoid_neuron(w: np.ndarray, b: float, x: np.ndarray) -> np.ndarray:
+    """h(x) = σ(w·x + b) = 1 / (1 + e^−(w·x + b)): the perceptron with sign replaced by sigmoid."""
+    return 1.0 / (1.0 + np.exp(-(x @ w + b)))
 
 
 def perceptron_rule(x: np.ndarray, y: np.ndarray, max_epochs: int = MAX_EPOCHS) -> dict:
@@ -77,10 +96,10 @@ def perceptron_rule(x: np.ndarray, y: np.ndarray, max_epochs: int = MAX_EPOCHS) 
     }
 
 
-def xor_network(seed: int) -> tuple[nn.Module, list[float]]:
-    """A 2-4-1 network of sigmoid neurons trained on XOR by backpropagation (full batch)."""
+def xor_network(seed: int, hidden: int = HIDDEN) -> tuple[nn.Module, list[float]]:
+    """A 2-hidden-1 network of sigmoid neurons trained on XOR by backpropagation (full batch)."""
     with seeded_torch(seed):
-        net = nn.Sequential(nn.Linear(2, HIDDEN), nn.Sigmoid(), nn.Linear(HIDDEN, 1))
+        net = nn.Sequential(nn.Linear(2, hidden), nn.Sigmoid(), nn.Linear(hidden, 1))
     x = torch.tensor(XOR_INPUTS, dtype=torch.float32)  # (4, 2)
     target = torch.tensor(XOR_LABELS > 0, dtype=torch.float32).unsqueeze(1)  # (4, 1): 0 or 1
     optimizer = torch.optim.SGD(net.parameters(), lr=XOR_LR)
@@ -112,6 +131,31 @@ def _plot_mistakes(config: LessonConfig, alarm: dict, xor: dict, figures: list) 
     save(fig, config, "perceptron_mistakes", figures)
 
 
+def _plot_sign_vs_sigmoid(
+    config: LessonConfig, alarm: dict, x: np.ndarray, y: np.ndarray, figures: list
+) -> None:
+    """Both neurons against the weighted sum Σ w_i·x_i, with the threshold θ = −b marked."""
+    w, b = alarm["w"], alarm["b"]
+    sums = np.linspace(0.0, float(w.sum()), 400)[:, None]  # (400, 1): all sums of 0..1 pixels
+    pixels = np.array(WORKSHOP_PIXELS) / 255.0
+    fig = new_figure(10, 3.8)
+    panels = (("perceptron: sign", predict), ("sigmoid neuron: σ", sigmoid_neuron))
+    for i, (title, neuron) in enumerate(panels):
+        ax = fig.add_subplot(1, 2, i + 1)
+        ax.plot(sums, neuron(np.ones(1), b, sums), color="k", linewidth=1.5)  # h(Σ wᵢxᵢ + b)
+        outputs = neuron(w, b, x)
+        for label, colour, name in ((1, "C3", "alarm"), (-1, "C0", "quiet")):
+            ax.scatter(x[y == label] @ w, outputs[y == label], s=10, color=colour, label=name)
+        star = {"s": 90, "marker": "*", "color": "gold", "edgecolors": "k", "zorder": 3}
+        ax.scatter(pixels @ w, neuron(w, b, pixels), label="slides' pixels", **star)
+        ax.axvline(-b, color="0.5", linestyle="--", label=f"θ = −b = {-b:.2f}")
+        ax.set(xlabel="weighted sum Σ wᵢxᵢ", ylabel="output", title=f"{title}(Σ wᵢxᵢ + b)")
+        ax.legend(fontsize=8, loc="upper left")
+    fig.axes[0].set_yticks([-1, 0, 1], ["−1: quiet", "0", "+1: alert"])
+    fig.tight_layout()
+    save(fig, config, "perceptron_vs_sigmoid", figures)
+
+
 def _plot_xor(config: LessonConfig, net: nn.Module, figures: list) -> None:
     fig = new_figure(4.5, 4)
     ax = fig.add_subplot()
@@ -138,7 +182,9 @@ def run(config: LessonConfig) -> LessonResult:
         "pixels": list(WORKSHOP_PIXELS),
         "z": float(example @ alarm["w"] + alarm["b"]),
         "alarm": bool(predict(alarm["w"], alarm["b"], example) > 0),
+        "sigmoid": float(sigmoid_neuron(alarm["w"], alarm["b"], example)),
     }
+    alarm["threshold"] = -alarm["b"]  # θ = −b: the weighted sum above which the alarm rings
     alarm["n_examples"] = len(y)
     xor = perceptron_rule(XOR_INPUTS, XOR_LABELS)
     net, losses = xor_network(config.seed)
@@ -153,12 +199,13 @@ def run(config: LessonConfig) -> LessonResult:
     }
     figures: list = []
     _plot_mistakes(config, alarm, xor, figures)
+    _plot_sign_vs_sigmoid(config, alarm, x, y, figures)
     _plot_xor(config, net, figures)
     numbers = {"alarm": alarm, "xor_perceptron": xor, "xor_network": network}
-    return LessonResult(NAME, config.seed, numbers, _explain(numbers), figures)
+    return LessonResult(NAME, config.seed, numbers, _summary(numbers), figures, _story(numbers))
 
 
-def _explain(n: dict) -> list[str]:
+def _summary(n: dict) -> list[str]:
     a, xp, xn = n["alarm"], n["xor_perceptron"], n["xor_network"]
     w = ", ".join(f"{v:.2f}" for v in a["w"])
     ex = a["workshop_example"]
@@ -166,11 +213,61 @@ def _explain(n: dict) -> list[str]:
         f"Alarm perceptron on {a['n_examples']} pixel triples (alarm = mean brightness > half):",
         f"  no mistakes after {a['epochs']} epochs ({a['updates']} updates): "
         f"w = [{w}], b = {a['b']:.2f}, accuracy {a['accuracy']:.0%}.",
+        f"  Alarm when Σ wᵢxᵢ > θ = −b = {a['threshold']:.2f}.",
         f"  The slide's pixels {tuple(ex['pixels'])}: z = {ex['z']:.2f} -> "
-        f"{'alarm' if ex['alarm'] else 'no alarm'}.",
+        f"{'alarm' if ex['alarm'] else 'no alarm'}; the sigmoid neuron says {ex['sigmoid']:.2f}.",
         f"The same rule on XOR, {xp['epochs']} epochs: still {xp['mistakes_per_epoch'][-1]} "
         f"mistakes per epoch, accuracy {xp['accuracy']:.0%}. No line separates XOR.",
         f"A 2-{xn['hidden_units']}-1 sigmoid network trained by backpropagation: outputs "
         + ", ".join(f"{p:.2f}" for p in xn["outputs"])
         + f" for (0,0), (0,1), (1,0), (1,1); accuracy {xn['accuracy']:.0%}.",
+    ]
+
+
+def _story(n: dict) -> list[str]:
+    a, xp, xn = n["alarm"], n["xor_perceptron"], n["xor_network"]
+    ex = a["workshop_example"]
+    w = ", ".join(f"{v:.2f}" for v in a["w"])
+    outputs = ", ".join(f"{p:.2f}" for p in xn["outputs"])
+    return [
+        "A perceptron is the simplest artificial neuron. The slides' one watches three pixels "
+        "x1, x2, x3 (0, 120 and 255 in their example), weighs each by a weight wᵢ, adds a bias "
+        "b and raises an alert when h(x) = sign(w1·x1 + w2·x2 + w3·x3 + b) = sign(wᵀx + b) is "
+        "positive. The slides label b the threshold; precisely, the bias is the negative of the "
+        "threshold θ: Σ wᵢxᵢ > θ is the same test as Σ wᵢxᵢ + b > 0 with b = −θ (the code "
+        "uses b throughout). The lesson learns w and b from examples, replaces sign by the "
+        "sigmoid, and meets the problem one perceptron cannot solve: XOR.",
+        "The perceptron rule (Rosenblatt, 1958) learns from labelled examples (y = +1 alarm, "
+        "−1 quiet): after each mistake, w ← w + y·x and b ← b + y; a right answer changes "
+        f"nothing. On {a['n_examples']} random pixel triples, scaled from 0..255 to 0..1 and "
+        "labelled alarm when their mean brightness is above one half, it makes no mistake "
+        f"after {a['epochs']} epochs ({a['updates']} updates): w = [{w}], b = {a['b']:.2f}. "
+        f"So the alarm rings when the weighted sum exceeds θ = −b = {a['threshold']:.2f}. "
+        "Every weight is positive: each brighter pixel pushes towards the alarm. "
+        "perceptron_mistakes.png shows the mistakes per epoch falling to zero.",
+        f"The slides' pixels (0, 120, 255) give z = wᵀx + b = {ex['z']:.2f}: "
+        f"{'an alert' if ex['alarm'] else 'no alert'} (their mean, 125, is just under half "
+        "of 255). Replace sign by the sigmoid σ(z) = 1 / (1 + e^−z) and the same weights make "
+        f"a sigmoid neuron, which answers {ex['sigmoid']:.2f} instead of a hard no: a degree "
+        "of belief that changes smoothly when w or b change. Gradient descent (chapter 4) needs "
+        "exactly that; the sign's slope is 0 everywhere except at its jump, so it gives no "
+        "direction to improve. perceptron_vs_sigmoid.png draws both neurons against the "
+        "weighted sum, with θ marked.",
+        "XOR (true when exactly one input is 1) is where the perceptron fails: after "
+        f"{xp['epochs']} epochs the rule still makes {xp['mistakes_per_epoch'][-1]} mistakes "
+        f"per epoch (accuracy {xp['accuracy']:.0%}), because no straight line puts (0, 1) and "
+        "(1, 0) on one side and (0, 0), (1, 1) on the other. Minsky and Papert made this limit "
+        "famous in their 1969 book Perceptrons; interest and funding for neural networks fell "
+        "away for more than a decade, the fall in the slides' 'rise and fall of neural "
+        "networks'.",
+        f"A hidden layer fixes it. A 2-{xn['hidden_units']}-1 network of sigmoid neurons "
+        "trained by backpropagation (made popular by Rumelhart, Hinton and Williams in 1986, "
+        f"the rise again) outputs {outputs} for (0, 0), (0, 1), (1, 0), (1, 1): accuracy "
+        f"{xn['accuracy']:.0%}. Each hidden neuron draws one line; the output neuron combines "
+        "them into the band of xor_network.png, two borders with the 'yes' corners between "
+        "them: a shape no single line can draw.",
+        "Take-away: a neuron is a weighted sum plus a bias, passed through an activation "
+        "function. One neuron draws one straight line; layers of neurons draw curves. Sigmoid "
+        "is one activation among several: chapter 6 compares sigmoid, tanh, ReLU and others, "
+        "and shows why their slopes matter for learning.",
     ]

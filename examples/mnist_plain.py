@@ -1,0 +1,1 @@
+../src/dnnexplorer/examples/mnist_plain.py
