@@ -14,12 +14,18 @@ from typing import NamedTuple
 from dnnexplorer.errors import ConfigError
 from dnnexplorer.lessons import (
     activations,
+    backpropagation,
+    convolution,
+    gradient_descent,
     perceptron,
+    plain_pytorch,
     regression,
     slash_world,
+    softmax_by_hand,
     softmax_weights,
     triangle,
     vanishing_gradients,
+    why_deep,
     xo_world,
 )
 from dnnexplorer.lessons.base import (
@@ -47,14 +53,20 @@ class Lesson(NamedTuple):
 LESSONS: dict[str, Lesson] = {
     module.NAME: Lesson(module.DESCRIPTION, module.run, getattr(module, "USES_MNIST", False))
     for module in (
+        why_deep,  # chapter 1
+        triangle,
         regression,
+        gradient_descent,
         perceptron,
         activations,
-        triangle,
+        backpropagation,
+        vanishing_gradients,
+        softmax_by_hand,
+        softmax_weights,
+        plain_pytorch,
         slash_world,
         xo_world,
-        vanishing_gradients,
-        softmax_weights,
+        convolution,  # chapter 14: the last lesson
     )
 }
 

@@ -133,7 +133,7 @@ def cost_figure(updates: list[int], curves: dict, lr: float, probe: float) -> Fi
         ylabel="test accuracy (%)",
         title="The same softmax model trained with each cost",
     )
-    right.axvline(probe, color="grey", linestyle=":")
+    right.axvline(probe, color="grey", linestyle=":", label=f"p = {probe:g}: confidently wrong")
     right.set(
         xlabel="probability the model gives the right class, p",
         ylabel="|∂C/∂z|, the push on the right class's logit",
