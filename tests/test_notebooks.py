@@ -2,14 +2,17 @@
 
 A chapter explains in prose, typesets its formulas, has "Try it" cells and 2-4 exercises whose
 answers the learner types and `check(...)` judges. Every notebook runs top to bottom in a fresh
-kernel (nbclient), with its working folder in a temporary directory, so none can silently rot.
-Notebooks that train on MNIST (metadata `dnnexplorer.needs_data`) get the real data through
-the `data_root` fixture. The notebooks are stored without outputs.
+kernel (nbclient), with its working folder in a temporary directory, so none can silently rot;
+two kernels run at a time, each on one core. Notebooks that train on MNIST (metadata
+`dnnexplorer.needs_data`) get the real data through the `data_root` fixture. The notebooks are
+stored without outputs.
 """
 
 from __future__ import annotations
 
+import os
 import re
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -70,20 +73,48 @@ def test_notebook_is_a_chapter(path):
             assert "..." in source, "the answer is left for the learner to type"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_runs(path, tmp_path, monkeypatch, request):
+def _execute(path: Path, workdir: Path, data: Path | None) -> nbformat.NotebookNode:
+    """Run one notebook in a fresh kernel with its working folder in `workdir`; return it run."""
     notebook = nbformat.read(path, as_version=4)
-    if _needs_data(notebook):
-        monkeypatch.setenv("DNNX_DATA", str(request.getfixturevalue("data_root")))
     # Small tensors: a second torch thread only waits, and on a busy machine it waits long.
-    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    if data is not None:
+        env["DNNX_DATA"] = str(data)
     client = NotebookClient(
         notebook,
         timeout=TIMEOUT_PER_CELL,
         kernel_name="python3",
-        resources={"metadata": {"path": str(tmp_path)}},
+        resources={"metadata": {"path": str(workdir)}},
     )
-    client.execute()  # raises CellExecutionError, with the failing cell, on any error
+    client.execute(env=env)  # raises CellExecutionError, with the failing cell, on any error
+    return notebook
+
+
+@pytest.fixture(scope="session")
+def executed(request, tmp_path_factory) -> dict[Path, Future]:
+    """Every notebook, run once per session, a few at a time (each kernel uses one core).
+
+    Notebooks that need MNIST run only where the data is (see `data_root`); the others always.
+    """
+    try:
+        data = request.getfixturevalue("data_root")
+    except pytest.skip.Exception:  # no data on this machine (never under CI: that fails)
+        data = None
+    pool = ThreadPoolExecutor(max_workers=max(1, min(2, os.cpu_count() or 1)))
+    request.addfinalizer(pool.shutdown)
+    runs = {}
+    for path in NOTEBOOKS:
+        if data is None and _needs_data(nbformat.read(path, as_version=4)):
+            continue
+        runs[path] = pool.submit(_execute, path, tmp_path_factory.mktemp(path.stem), data)
+    return runs
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_runs(path, executed):
+    if path not in executed:
+        pytest.skip("needs MNIST: set DNNX_DATA to a folder holding mnist/")
+    notebook = executed[path].result()
     outputs = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     images = [o for o in outputs if "image/png" in o.get("data", {})]

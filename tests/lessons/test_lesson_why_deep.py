@@ -14,7 +14,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from dnnexplorer.lessons import LessonConfig, run_lesson
+from dnnexplorer.lessons import LessonConfig, run_lesson, why_deep
 from dnnexplorer.lessons.costs import COSTS, logit_gradient, squared_error, starting_points
 from dnnexplorer.lessons.knn import knn_predict, nearest, squared_distances, vote
 from dnnexplorer.lessons.synthetic import seven_segment_digits
@@ -124,17 +124,21 @@ def test_why_deep_offline(lesson_run):
     assert all((out / p.name).is_file() for p in result.figures)
 
 
-@pytest.mark.slow
+# The lesson's own plan trains 12 networks on up to 60,000 images each (about 40 s); the test
+# keeps its shape with a quarter of the budget, and the README quotes the full plan's numbers.
+SMALL_PLAN = why_deep.Plan((1_000, 5_000, 15_000), 15_000, 128, 1_000, 300, 10)
+
+
 @pytest.mark.real_data
-def test_why_deep_on_mnist(data_root, tmp_path):
+def test_why_deep_on_mnist(data_root, tmp_path, monkeypatch):
+    monkeypatch.setattr(why_deep, "MNIST_PLAN", SMALL_PLAN)
     n = run_lesson("why-deep", LessonConfig(out_dir=tmp_path, data_dir=data_root)).numbers
-    assert n["dataset"] == "mnist" and n["sizes"] == [1_000, 5_000, 10_000, 60_000]
+    assert n["dataset"] == "mnist" and n["sizes"] == list(SMALL_PLAN.sizes)
     accuracy = n["accuracy"]
     for model, values in accuracy.items():
-        assert all(a < b for a, b in itertools.pairwise(values)), model
-    assert accuracy["cnn"][-1] > accuracy["knn"][-1] + 0.01  # about 98.7% against 96.4%
-    assert accuracy["knn"][-1] > 0.95  # kNN on pixels: a strong old baseline on MNIST
-    for size in range(4):  # deeper is better at every size
+        assert all(a < b for a, b in itertools.pairwise(values)), model  # more data, better
+    assert accuracy["cnn"][-1] > accuracy["knn"][-1]
+    for size in range(len(SMALL_PLAN.sizes)):  # deeper is better at every size
         assert accuracy["softmax"][size] < accuracy["mlp"][size] < accuracy["cnn"][size]
     usual = n["cost"]["curves"]["usual start"]
     wrong = n["cost"]["curves"]["confidently wrong start"]

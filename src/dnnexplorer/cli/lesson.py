@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 
 import click
+from rich.console import Console
 
 from dnnexplorer.cli.data import load_with_progress
 from dnnexplorer.errors import DataError
@@ -97,7 +98,8 @@ def run(
             load_with_progress("mnist", data_dir)  # fetch once, with a bar, before the lesson
         except DataError as e:
             raise DataError(f"{e} (or add --offline to use synthetic digits)") from e
-    result = run_lesson(name, config)
+    with Console(stderr=True).status(f"Running lesson {name}..."):  # some take half a minute
+        result = run_lesson(name, config)
     click.secho(f"Lesson {name}: {get_lesson(name).description}", bold=True)
     if quiet:
         for line in result.summary:

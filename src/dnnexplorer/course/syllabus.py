@@ -250,6 +250,11 @@ def chapter(name: str) -> Chapter:
     return next(c for c in CHAPTERS if c.name == name)
 
 
+def _md(text: str) -> str:
+    """`text` for Markdown: a backslash (the "\\" character of the toy world) is escaped."""
+    return text.replace("\\", "\\\\")
+
+
 def course_markdown() -> str:
     """The course map as Markdown: the content of docs/course.md."""
     lines = [
@@ -271,7 +276,7 @@ def course_markdown() -> str:
     ]
     for c in CHAPTERS:
         lines.append(
-            f"| {c.number} | {c.title} | [{c.notebook.split('/')[1]}](../{c.notebook}) "
+            f"| {c.number} | {_md(c.title)} | [{c.notebook.split('/')[1]}](../{c.notebook}) "
             f"| `{c.command}` | {c.web or ''} |"
         )
     lines += [
@@ -283,7 +288,7 @@ def course_markdown() -> str:
     ]
     for t in TOPICS:
         where = ", ".join(f"{chapter(n).number} `{n}`" for n in t.chapters)
-        lines.append(f"| {t.slides} | {t.idea} | {where} |")
+        lines.append(f"| {_md(t.slides)} | {_md(t.idea)} | {where} |")
     lines += ["", WHERE_WE_DEPART, ""]
     return "\n".join(lines)
 
@@ -291,8 +296,9 @@ def course_markdown() -> str:
 WHERE_WE_DEPART = """## Where the course departs from the slides, and why
 
 - **Pixels.** The slides scale pixels to 0..1; `dnnx train` standardises them,
-  (x/255 − 0.1307) / 0.3081, so that inputs are centred on 0, which trains faster. The chapters
-  that compute by hand (9 `softmax-by-hand`, 11 `plain-pytorch`) use the slides' 0..1.
+  (x/255 − 0.1307) / 0.3081, so that inputs are centred on 0, which trains faster. Chapter 9
+  (`softmax-by-hand`) computes on the slides' 0..1 and explains the difference; chapter 11's
+  plain PyTorch script standardises, as `dnnx train` does.
 - **W's shape.** The slides' W is [784, 10]: one column per digit. PyTorch's `nn.Linear` stores
   its transpose, [10, 784], and computes X·Wᵀ + b; chapter 10 shows both.
 - **Label smoothing.** The `mlp` and `best` recipes train against softened targets, not the
