@@ -15,7 +15,7 @@ from PIL import Image, ImageDraw
 
 from dnnexplorer.predict import predict_images, to_mnist
 from dnnexplorer.serve import create_app
-from dnnexplorer.serve.app import STATIC
+from dnnexplorer.serve.app import NAVIGATION, PAGES, STATIC
 from dnnexplorer.train.runs import RunFolder
 
 
@@ -37,6 +37,24 @@ def test_pages_are_served_with_a_policy_allowing_only_the_lab_itself(client, rou
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert "<canvas" in page.text and "/static/vendor/chart.umd.min.js" in page.text
     assert "default-src 'self'" in page.headers["content-security-policy"]
+
+
+def test_one_list_builds_every_pages_navigation(client) -> None:
+    for route, (_, section) in PAGES.items():
+        if not (STATIC / PAGES[route][0]).is_file():
+            continue  # a page still being written is not served yet
+        html = client.get(route).text
+        assert html.count("<nav>") == 1 and "<nav></nav>" not in html
+        for link, title in NAVIGATION:
+            assert f'href="{link}"' in html and f">{title}</a>" in html
+        assert html.count('class="current"') == 1
+        assert f'<a href="{section}" class="current">' in html
+
+
+def test_the_learn_index_links_every_learn_page(client) -> None:
+    html = client.get("/learn").text
+    learn_pages = [route for route in PAGES if route.startswith("/learn/")]
+    assert learn_pages and all(f'href="{route}"' in html for route in learn_pages)
 
 
 def test_every_script_and_style_a_page_names_is_served_by_the_lab(client) -> None:

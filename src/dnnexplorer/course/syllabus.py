@@ -48,29 +48,41 @@ def _lesson(name: str, title: str, web: str = "") -> Chapter:
 
 
 DRAW, TRAIN = "Draw (`/`)", "Train (`/train`)"
+FILTERS, PLAYGROUND = "Filters (`/learn/filters`)", "Playground (`/learn/playground`)"
+DESCENT, INSIDE = "Descent (`/learn/descent`)", "Inside a CNN (`/learn/inside`)"
 
 CHAPTERS: tuple[Chapter, ...] = (
-    _lesson("why-deep", "Why deep learning? Accuracy grows with data and depth"),
+    _lesson("why-deep", "Why deep learning? Accuracy grows with data and depth", TRAIN),
     _lesson("triangle", "A data-driven approach: can three lengths form a triangle?"),
-    _lesson("regression", "The simplest machine learning: least squares, under- and over-fitting"),
-    _lesson("gradient-descent", "Gradient descent: walking down the loss surface"),
-    _lesson("perceptron", "From the perceptron to the sigmoid neuron"),
-    _lesson("activations", "Activation functions"),
-    _lesson("backpropagation", "Backpropagation: the chain rule, one number at a time"),
-    _lesson("vanishing-gradients", "Why deep networks are hard to train: vanishing gradients"),
+    _lesson(
+        "regression",
+        "The simplest machine learning: least squares, under- and over-fitting",
+        DESCENT,
+    ),
+    _lesson("gradient-descent", "Gradient descent: walking down the loss surface", DESCENT),
+    _lesson("perceptron", "From the perceptron to the sigmoid neuron", PLAYGROUND),
+    _lesson("activations", "Activation functions", PLAYGROUND),
+    _lesson("backpropagation", "Backpropagation: the chain rule, one number at a time", PLAYGROUND),
+    _lesson(
+        "vanishing-gradients",
+        "Why deep networks are hard to train: vanishing gradients",
+        PLAYGROUND,
+    ),
     _lesson("softmax-by-hand", "MNIST and softmax regression, by hand", TRAIN),
     _lesson("softmax-weights", "What softmax regression learns", TRAIN),
-    _lesson("plain-pytorch", "The whole MNIST training in plain PyTorch"),
-    _lesson("slash-world", 'How a filter works: the 2x2 world of "/" and "\\"'),
-    _lesson("xo-world", "A 3x3 world: convolution, pooling and a fully connected layer"),
+    _lesson("plain-pytorch", "The whole MNIST training in plain PyTorch", TRAIN),
+    _lesson("slash-world", 'How a filter works: the 2x2 world of "/" and "\\"', FILTERS),
+    _lesson("xo-world", "A 3x3 world: convolution, pooling and a fully connected layer", FILTERS),
     _lesson(
-        "convolution", "Convolution on real digits: filters, shared weights, feature maps", DRAW
+        "convolution",
+        "Convolution on real digits: filters, shared weights, feature maps",
+        f"{INSIDE}, {DRAW}",
     ),
     Chapter(
         "mnist-ladder",
         "Hidden layers, CNNs and LeNet-5: the MNIST ladder",
         "dnnx ladder",
-        f"{TRAIN}, {DRAW}",
+        f"{TRAIN}, {INSIDE}",
     ),
 )
 

@@ -1,6 +1,6 @@
 """The web lab's routes: three pages (Draw, Train, Runs) and the JSON API behind them.
 
-    GET  /  /train  /runs                 the pages (static HTML + JS + CSS, all served here)
+    GET  /  /train  /runs  /learn/...     the pages (static HTML + JS + CSS, all served here)
     GET  /api/choices                     models, datasets, activations, optimizers for forms
     GET  /api/runs                        every run folder: model, dataset, accuracy, time, date
     GET  /api/runs/NAME                   one run's config, summary and per-epoch metrics
@@ -30,7 +30,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
@@ -44,7 +44,19 @@ from dnnexplorer.serve.jobs import JobBusy, TrainingJob
 from dnnexplorer.train.config import OPTIMIZERS
 
 STATIC = Path(__file__).parent / "static"
-PAGES = {"/": "draw.html", "/train": "train.html", "/runs": "runs.html"}
+# Every page: route -> (its file under static/, the section of the navigation it belongs to).
+PAGES = {
+    "/": ("draw.html", "/"),
+    "/train": ("train.html", "/train"),
+    "/runs": ("runs.html", "/runs"),
+    "/learn": ("learn/index.html", "/learn"),
+    "/learn/filters": ("learn/filters.html", "/learn"),
+    "/learn/playground": ("learn/playground.html", "/learn"),
+    "/learn/descent": ("learn/descent.html", "/learn"),
+    "/learn/inside": ("learn/inside.html", "/learn"),
+}
+NAVIGATION = (("/", "Draw"), ("/train", "Train"), ("/runs", "Runs"), ("/learn", "Learn"))
+NAV_SLOT = "<nav></nav>"  # where a page's file wants the navigation
 MAX_BODY = 8 * 1024 * 1024  # a phone photo fits; a canvas drawing is a few kilobytes
 KEEP_ALIVE_S = 15.0
 STATUS_OF = [  # the first matching class decides the HTTP status
@@ -114,14 +126,23 @@ def _add_error_handlers(app: FastAPI) -> None:
 
 
 def _add_pages(app: FastAPI) -> None:
-    for route, page in PAGES.items():
-        app.add_api_route(route, _page(STATIC / page), methods=["GET"], include_in_schema=False)
+    for route, (page, section) in PAGES.items():
+        handler = _page(STATIC / page, section)
+        app.add_api_route(route, handler, methods=["GET"], include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
 
-def _page(path: Path):  # returns the route handler serving one page
-    async def page() -> FileResponse:
-        return FileResponse(path, media_type="text/html", headers={"Cache-Control": "no-cache"})
+def navigation(section: str) -> str:
+    """The header's links, built from NAVIGATION, with the page's own section marked."""
+    marks = {route: ' class="current"' if route == section else "" for route, _ in NAVIGATION}
+    links = "".join(f'<a href="{r}"{marks[r]}>{title}</a>' for r, title in NAVIGATION)
+    return f"<nav>{links}</nav>"
+
+
+def _page(path: Path, section: str):  # returns the route handler serving one page
+    async def page() -> HTMLResponse:
+        html = path.read_text(encoding="utf-8").replace(NAV_SLOT, navigation(section), 1)
+        return HTMLResponse(html, headers={"Cache-Control": "no-cache"})
 
     return page
 
