@@ -9,20 +9,8 @@ import sys
 
 import pytest
 
-from dnnexplorer.cli import dnnx, main
-from dnnexplorer.cli.lesson import lesson
+from dnnexplorer.cli import main
 from dnnexplorer.lessons import lesson_names
-
-
-@pytest.fixture(autouse=True)
-def registered():
-    """Make sure `dnnx lesson` exists while these tests run (the lead registers it for real)."""
-    added = "lesson" not in dnnx.commands
-    if added:
-        dnnx.add_command(lesson)
-    yield
-    if added:
-        dnnx.commands.pop("lesson")
 
 
 def run_cli(args: list[str]) -> int:
@@ -96,12 +84,8 @@ def test_bad_input_is_one_line_and_status_2(args, message, capsys):
     assert len(err.strip().splitlines()) == 1
 
 
-def test_real_subprocess_once_registered(tmp_path):
-    """`python -m dnnexplorer lesson list` in a fresh process (needs the lead's registration)."""
-    code = "from dnnexplorer.cli import dnnx; print('lesson' in dnnx.commands)"
-    check = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    if check.stdout.strip() != "True":
-        pytest.skip("`dnnx lesson` is not registered in dnnexplorer/cli/__init__.py yet")
+def test_real_subprocess(tmp_path):
+    """`python -m dnnexplorer lesson list` in a fresh process."""
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     done = subprocess.run(
         [sys.executable, "-m", "dnnexplorer", "lesson", "list"],

@@ -15,15 +15,10 @@ import pytest
 from dnnexplorer.cli.serve import is_loopback
 from dnnexplorer.train.runs import RunFolder
 
-# `python -m dnnexplorer serve ...`, also before the command is registered in the root group.
-DNNX = (
-    "from dnnexplorer.cli import dnnx, main; from dnnexplorer.cli.serve import serve; "
-    "dnnx.commands.setdefault('serve', serve); main()"
-)
-
 
 def dnnx(*args: object) -> list[str]:
-    return [sys.executable, "-c", DNNX, *map(str, args)]
+    """`python -m dnnexplorer serve ...` as a command line."""
+    return [sys.executable, "-m", "dnnexplorer", *map(str, args)]
 
 
 def start_lab(port: int, *args: object) -> subprocess.Popen:

@@ -1,43 +1,104 @@
 """The `dnnx` command: parses flags, calls the library, prints results.
 
 Each sub-command group lives in its own module (data.py, train.py, ...) and holds no logic of
-its own. `main()` is the one place where errors become messages: a `DnnxError` or a bad flag
-prints one line and exits with status 2; `--debug` anywhere on the line shows the traceback.
+its own. The modules are imported only when their command runs: PyTorch takes seconds to
+import, and `dnnx --help` should not wait for it. `main()` is the one place where errors become
+messages: a `DnnxError` or a bad flag prints one line and exits with status 2; `--debug`
+anywhere on the line shows the traceback.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import click
 
 from dnnexplorer import __version__
-from dnnexplorer.cli import bench, course, data, evaluate, lesson, serve, slurm, train
 from dnnexplorer.errors import DnnxError
 
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
 
+# Every command, in the order a learner meets them: name -> (module, attribute, one-line help).
+# The help is the command's own first docstring line (a test keeps the two equal).
+COMMANDS = {
+    "course": (
+        "course",
+        "course",
+        "The course: each chapter with its notebook and command, in the slides' order.",
+    ),
+    "lesson": ("lesson", "lesson", "The workshop's fundamentals as small, runnable lessons."),
+    "data": ("data", "data", "Fetch, inspect and show the datasets (MNIST, Fashion-MNIST)."),
+    "train": (
+        "train",
+        "train",
+        "Train a model and write a run folder (config, metrics, weights, summary).",
+    ),
+    "eval": (
+        "evaluate",
+        "eval_command",
+        "Test accuracy, per-class accuracy, confusion matrix and worst errors of a run.",
+    ),
+    "predict": (
+        "evaluate",
+        "predict",
+        "Predict the digit (or class) in each IMAGE: photos, scans, canvas exports.",
+    ),
+    "ladder": (
+        "train",
+        "ladder",
+        "Train softmax -> mlp -> cnn -> lenet5 (1998 and modern) -> best; compare them in a table.",
+    ),
+    "serve": (
+        "serve",
+        "serve",
+        "Start the web lab: Draw, Train (live curves), Runs, and Learn (the course's pages).",
+    ),
+    "bench": (
+        "bench",
+        "bench",
+        "Measure time to target test accuracy: softmax 92%, mlp 98%, cnn 99%, best 99.5%.",
+    ),
+    "slurm": (
+        "slurm",
+        "slurm",
+        "Print an sbatch script that runs `dnnx train TRAIN_ARGS` with torchrun on every node.",
+    ),
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+
+class LazyGroup(click.Group):
+    """A group that imports a command's module only when that command is used."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [*COMMANDS, *(name for name in self.commands if name not in COMMANDS)]
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.commands or name not in COMMANDS:
+            return self.commands.get(name)
+        module, attribute, _ = COMMANDS[name]
+        return getattr(importlib.import_module(f"dnnexplorer.cli.{module}"), attribute)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """`dnnx --help` lists the commands from the table, without importing any of them."""
+        rows = [(name, help) for name, (_, _, help) in COMMANDS.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(
+    cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, "--version", "-V", prog_name="dnnx")
 def dnnx() -> None:
     """dnnx: a hands-on deep-learning lab, from least squares to LeNet-5.
 
+    New here? `dnnx course` lists the chapters of the course, in order.
+
     Add --debug anywhere on the command line to see full tracebacks.
     """
-
-
-dnnx.add_command(data.data)
-dnnx.add_command(train.train)
-dnnx.add_command(train.ladder)
-dnnx.add_command(evaluate.eval_command)
-dnnx.add_command(evaluate.predict)
-dnnx.add_command(slurm.slurm)
-dnnx.add_command(lesson.lesson)
-dnnx.add_command(course.course)
-dnnx.add_command(serve.serve)
-dnnx.add_command(bench.bench)
 
 
 def _fail(message: str, code: int) -> None:

@@ -1,4 +1,4 @@
-"""`dnnx serve`: the web lab in your browser: draw digits, train live, compare runs."""
+"""`dnnx serve`: the web lab in your browser: draw digits, train live, compare runs, learn."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ def is_loopback(host: str) -> bool:
     "--data-dir", type=click.Path(path_type=Path), help="Folder holding the dataset files."
 )
 def serve(host: str, port: int, runs_dir: Path, data_dir: Path | None) -> None:
-    """Start the web lab: Draw (predict as you draw), Train (live curves), Runs (compare).
+    """Start the web lab: Draw, Train (live curves), Runs, and Learn (the course's pages).
 
     Every page works offline: its scripts, styles and charts are served by dnnx itself.
     Stop with Ctrl-C; a training job in progress stops after its current mini-batch and its
