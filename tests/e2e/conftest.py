@@ -55,7 +55,8 @@ def mnist(data_root: Path):
 @pytest.fixture(scope="session")
 def lab_runs(tmp_path_factory: pytest.TempPathFactory, mnist) -> Path:
     """A runs folder: an MLP trained for one epoch on real MNIST (~96%), good at drawn digits,
-    and a small CNN trained briefly, to see feature maps."""
+    a small CNN trained briefly, to see feature maps, and LeNet-5 (classic) trained as briefly
+    (~87%, a few seconds), to see every layer of a deeper CNN."""
     runs = tmp_path_factory.mktemp("lab-runs")
     run_training(TrainConfig(model="mlp", epochs=1), out_dir=runs / DRAW_MODEL, dataset=mnist)
     part = dataclasses.replace(
@@ -63,6 +64,7 @@ def lab_runs(tmp_path_factory: pytest.TempPathFactory, mnist) -> Path:
     )
     cnn = TrainConfig(model="cnn", epochs=1, model_options={"channels": [8], "hidden": 32})
     run_training(cnn, out_dir=runs / CNN_MODEL, dataset=part)
+    run_training(TrainConfig(model="lenet5", epochs=1), out_dir=runs / "lenet5-small", dataset=part)
     return runs
 
 

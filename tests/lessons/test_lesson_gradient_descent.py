@@ -145,3 +145,18 @@ def test_the_quartic_walks_end_in_its_two_minima(numbers):
     assert left == pytest.approx(roots[0], abs=1e-6)  # global
     assert right == pytest.approx(roots[2], abs=1e-6)  # local: gradient descent stays there
     assert math.isclose(f.deriv()(right), 0.0, abs_tol=1e-6)
+
+
+def test_mini_batch_descent_steps_on_the_given_houses_only(houses):
+    x, y = houses
+    order = np.random.default_rng(1).permutation(len(x))
+    batches = [order[i : i + 10] for i in range(0, len(x), 10)]  # one epoch, 10 houses a step
+    walk = gd.descend(x, y, 0.1, batches=batches)
+    assert len(walk.points) == len(batches) + 1 and walk.diverged_at is None
+    theta = np.array(gd.START)
+    for k, idx in enumerate(batches, 1):  # the update rule, written out on each mini-batch
+        theta = theta - 0.1 * gd.mse_gradient(x[idx], y[idx], *theta)
+        np.testing.assert_array_equal(walk.points[k], theta)
+        assert walk.losses[k] == regression.mean_squared_error(x, y, *theta)  # J on all houses
+    everyone = gd.descend(x, y, 0.1, batches=[np.arange(len(x))] * 50)  # every house, every step
+    np.testing.assert_allclose(everyone.points, gd.descend(x, y, 0.1, 50).points, rtol=1e-14)

@@ -147,3 +147,28 @@ def test_the_story_shows_the_worked_exercise_and_names_the_figures(lesson_run):
     for figure in result.figures:
         assert figure.name in story and (out / figure.name).is_file()
     assert "+4" in result.story[1] and "−4" in result.story[1]
+
+
+def test_descend_from_the_seeded_start_is_the_lessons_gradient_descent():
+    gd = slash_world.gradient_descent(0)
+    path = slash_world.descend(gd["initial_filter"])
+    assert path["filters"].shape == (slash_world.GD_STEPS + 1, 2, 2)
+    assert path["losses"].shape == (slash_world.GD_STEPS,)
+    assert np.array_equal(path["filters"][0], gd["initial_filter"])
+    assert np.array_equal(path["filters"][-1], gd["filter"])
+    assert path["losses"][-1] == gd["final_loss"]
+
+
+@pytest.mark.parametrize("start", [[[0.0, 0.0], [0.0, 0.0]], [[5.0, -5.0], [-5.0, 5.0]]])
+def test_each_step_of_descend_follows_the_gradient_written_out(start):
+    # Oracle: L = mean log(1 + e^(-y s)), dL/dF = mean -y sigmoid(-y s) x, by hand in NumPy.
+    images, labels = slash_world.labelled()
+    path = slash_world.descend(np.array(start), steps=20)
+    for t, filt in enumerate(path["filters"][:-1]):
+        margins = -labels * (images * filt).sum(axis=(1, 2))  # (k,)
+        assert path["losses"][t] == pytest.approx(np.logaddexp(0, margins).mean(), abs=1e-12)
+        weights = -labels / (1 + np.exp(-margins)) / len(labels)  # (k,): dL/ds_k
+        gradient = (weights[:, None, None] * images).sum(axis=0)
+        step = filt - slash_world.GD_LR * gradient
+        assert np.allclose(path["filters"][t + 1], step, rtol=0, atol=1e-12)
+    assert np.all(np.diff(path["losses"]) < 0)  # downhill all the way

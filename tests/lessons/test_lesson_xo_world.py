@@ -132,3 +132,19 @@ def test_the_story_shows_the_maps_and_names_the_figures(lesson_run):
     story = " ".join(result.story)
     for figure in result.figures:
         assert figure.name in story
+
+
+def test_the_hand_designed_network_reads_what_any_filters_find():
+    images, filters = xo_world.IMAGES, xo_world.FILTERS
+    default = xo_world.hand_designed_logits(images)
+    assert torch.equal(default, xo_world.hand_designed_logits(images, filters))
+    weight, bias = xo_world.design_dense_layer()
+    real = torch.randn(2, 1, 2, 2, generator=torch.Generator().manual_seed(0)).mul(3)
+    by_hand = xo_world.detect(F.conv2d(images, real)).flatten(1) @ weight.T + bias
+    assert torch.equal(xo_world.hand_designed_logits(images, real), by_hand)
+    # Swapping the two filters swaps the strokes' places: X is read as O and O as X.
+    swapped = xo_world.hand_designed_logits(images, filters.flip(0)).argmax(dim=1)
+    assert [xo_world.CLASSES[i] for i in swapped[2:]] == ["O", "X"]
+    # The threshold suits +-1 filters: doubled, half a stroke (2 -> 4) passes it.
+    doubled = xo_world.hand_designed_logits(images, 2 * filters).argmax(dim=1)
+    assert xo_world.CLASSES[doubled[0]] == "X"

@@ -81,15 +81,15 @@ class Walk:
 
 
 def descend(
-    x: np.ndarray, y: np.ndarray, learning_rate: float, steps: int = STEPS, start=START
+    x: np.ndarray, y: np.ndarray, learning_rate: float, steps=STEPS, start=START, batches=None
 ) -> Walk:
-    """Plain gradient descent on J: `steps` steps from `start`, fewer if it diverges."""
+    """Gradient descent on J: `steps` steps from `start`, fewer if it diverges; with `batches`
+    (index arrays, one per step), step k uses only houses batches[k − 1]: mini-batch descent."""
     theta = np.array(start, dtype=float)  # (2,): w and b
-    points, losses = [theta], [regression.mean_squared_error(x, y, *theta)]
-    diverged_at = None
-    for step in range(1, steps + 1):
+    points, losses, diverged_at = [theta], [regression.mean_squared_error(x, y, *theta)], None
+    for step, houses in enumerate([slice(None)] * steps if batches is None else batches, 1):
         with np.errstate(over="ignore", invalid="ignore"):  # an absurd rate may overflow at once
-            theta = theta - learning_rate * mse_gradient(x, y, *theta)
+            theta = theta - learning_rate * mse_gradient(x[houses], y[houses], *theta)
             loss = regression.mean_squared_error(x, y, *theta)
         if np.isfinite(loss):  # keep only numbers: no inf or NaN in the walk
             points.append(theta)

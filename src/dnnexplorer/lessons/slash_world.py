@@ -107,28 +107,33 @@ def random_search(rng: np.random.Generator, max_steps: int = 20) -> list[dict]:
     return path
 
 
-def gradient_descent(seed: int) -> dict:
-    """Learn a real-valued filter from small random numbers by gradient descent on the logistic
-    loss log(1 + exp(−label·score)), small when each score is large with the sign of its label.
-    Its gradient pulls the filter towards "/" pixels and pushes it away from "\\" pixels."""
-    generator = torch.Generator().manual_seed(seed)
-    filt = (0.1 * torch.randn(2, 2, generator=generator, dtype=torch.float64)).requires_grad_()
+def descend(start: np.ndarray | torch.Tensor, steps: int = GD_STEPS, lr: float = GD_LR) -> dict:
+    """Gradient descent on the loss mean(log(1 + exp(−label·score))) from the filter `start`."""
+    filt = torch.tensor(np.asarray(start), dtype=torch.float64, requires_grad=True)
     images, labels = (torch.from_numpy(a).double() for a in labelled())  # (k, 2, 2), (k,)
-    initial = filt.detach().clone()
-    for _ in range(GD_STEPS):
+    path, losses = [filt.detach().clone()], []
+    for _ in range(steps):
         scores = (images * filt).sum(dim=(1, 2))  # (k,): one dot product per image
-        loss = torch.nn.functional.softplus(-labels * scores).mean()
+        loss = torch.nn.functional.softplus(-labels * scores).mean()  # small: signs right
         loss.backward()
         with torch.no_grad():
-            filt -= GD_LR * filt.grad
+            filt -= lr * filt.grad  # towards the "/" pixels, away from the "\\" ones
         filt.grad = None
-    learned = filt.detach().numpy()
+        path.append(filt.detach().clone())
+        losses.append(loss.item())  # the loss of path[t], before its step
+    return {"filters": torch.stack(path).numpy(), "losses": np.array(losses)}  # (steps + 1, 2, 2)
+
+
+def gradient_descent(seed: int) -> dict:
+    """Learn a real-valued filter by `descend`ing from small random numbers."""
+    generator = torch.Generator().manual_seed(seed)
+    found = descend(0.1 * torch.randn(2, 2, generator=generator, dtype=torch.float64))
     return {
-        "initial_filter": initial.numpy(),
-        "filter": learned,
-        "sign_pattern": np.sign(learned).astype(int),
-        "final_loss": loss.item(),
-        "correct": int((labels.numpy() * (images.numpy() * learned).sum(axis=(1, 2)) > 0).sum()),
+        "initial_filter": found["filters"][0],
+        "filter": found["filters"][-1],
+        "sign_pattern": np.sign(found["filters"][-1]).astype(int),
+        "final_loss": float(found["losses"][-1]),
+        "correct": evaluate(found["filters"][-1])["correct"],
     }
 
 
@@ -203,11 +208,10 @@ def _plot(config: LessonConfig, n: dict) -> list:
 
 
 def _summary(n: dict) -> list[str]:
-    shown = matrix_text(WORKSHOP_FILTER)
+    shown, rs, gd = matrix_text(WORKSHOP_FILTER), n["random_search"], n["gradient_descent"]
     lines = [f"Scores with the filter {shown} (> 0: /, < 0: \\, 0: no idea):"]
     for name, r in n["workshop_scores"].items():
         lines.append(f"  {name:<36} {r['score']:+3d}  -> {r['verdict']}")
-    rs, gd = n["random_search"], n["gradient_descent"]
     return [
         *lines,
         f"All 16 filters: best {matrix_text(n['best_filter'])}; {len(n['separating_filters'])} "
@@ -227,8 +231,7 @@ def _prose(value, fmt: str = "+.0f") -> str:
 
 def _story_filter(n: dict) -> list[str]:
     """The story's first half: the filter at work, on every image of the lesson."""
-    u, back = _prose, "\\"
-    s, swapped = n["workshop_scores"], n["swapped_filter_scores"]
+    u, back, s, swapped = _prose, "\\", n["workshop_scores"], n["swapped_filter_scores"]
     right = sum(r["label"] * r["score"] > 0 for r in s.values())
     worked = [  # the slides' exercise, one line per image
         f"  {matrix_text(IMAGES[name][0])} * {matrix_text(WORKSHOP_FILTER)} -> "

@@ -64,10 +64,10 @@ def design_dense_layer() -> tuple[torch.Tensor, torch.Tensor]:
     return weight, bias
 
 
-def hand_designed_logits(images: torch.Tensor) -> torch.Tensor:
-    """Convolution, threshold, then the designed dense layer: (B, 1, 3, 3) -> (B, 4)."""
+def hand_designed_logits(images: torch.Tensor, filters: torch.Tensor = FILTERS) -> torch.Tensor:
+    """Slide `filters`, threshold, then the designed dense layer: (B, 1, 3, 3) -> (B, 4)."""
     weight, bias = design_dense_layer()
-    features = detect(feature_maps(images)).flatten(1)  # (B, 8)
+    features = detect(feature_maps(images, filters)).flatten(1)  # (B, 8)
     return features @ weight.T + bias  # (B, 8) @ (8, 4) + (4,) -> (B, 4)
 
 

@@ -38,9 +38,11 @@ from dnnexplorer.data import dataset_names, get_dataset
 from dnnexplorer.errors import ConfigError, DataError, DnnxError, ImageError, RunError
 from dnnexplorer.models import ACTIVATION_NAMES, list_models
 from dnnexplorer.serve.catalog import BadRunName, DatasetStore, RunCatalog, RunNotFound
+from dnnexplorer.serve.descent import add_descent_routes
 from dnnexplorer.serve.forms import config_from_form
 from dnnexplorer.serve.guard import Guard
 from dnnexplorer.serve.jobs import JobBusy, TrainingJob
+from dnnexplorer.serve.layers import add_layer_routes
 from dnnexplorer.train.config import OPTIMIZERS
 
 STATIC = Path(__file__).parent / "static"
@@ -95,8 +97,10 @@ def create_app(
     app.state.closing = threading.Event()  # set by close_streams() when the server stops
     _add_error_handlers(app)
     _add_pages(app)
+    add_layer_routes(app, catalog)  # before the run routes: GET /api/runs/{name} takes all
     _add_run_routes(app, catalog)
     _add_train_routes(app, job)
+    add_descent_routes(app)
     app.add_middleware(Guard, max_body=max_body, local_only=local_only)
     return app
 

@@ -169,5 +169,18 @@ document.getElementById("photo").addEventListener("change", async (event) => {
   if (await predict(file)) lab.say(message, `prediction for the photo ${file.name}`, "ok");
 });
 
+// "see every layer": Inside a CNN opens the chosen run, with this drawing (kept for this tab).
+const insideLink = document.getElementById("inside-link");
+function updateInsideLink() {
+  const run = runSelect.value;
+  insideLink.href = run ? `/learn/inside?run=${encodeURIComponent(run)}` : "/learn/inside";
+}
+runSelect.addEventListener("change", updateInsideLink);
+insideLink.addEventListener("click", () => {
+  if (pen.hasInk) sessionStorage.setItem("dnnx-drawing", pad.toDataURL("image/png"));
+});
+
 clearPad();
-loadRuns().catch((error) => lab.say(message, error.message, "error"));
+loadRuns()
+  .then(updateInsideLink)
+  .catch((error) => lab.say(message, error.message, "error"));

@@ -1,4 +1,4 @@
-// The dnnx lab: helpers shared by the three pages. Plain browser JavaScript, no build step;
+// The dnnx lab: helpers shared by its pages. Plain browser JavaScript, no build step;
 // charts come from the vendored Chart.js (window.Chart).
 "use strict";
 
@@ -122,7 +122,10 @@ const lab = {
   },
 };
 
-// One look for every chart: no animation (live data arrives several times a second).
-Chart.defaults.animation = false;
-Chart.defaults.maintainAspectRatio = false;
-Chart.defaults.font.family = getComputedStyle(document.documentElement).fontFamily;
+// One look for every chart: no animation (live data arrives several times a second). Pages
+// without charts do not load Chart.js, and can still use the helpers above.
+if (window.Chart) {
+  Chart.defaults.animation = false;
+  Chart.defaults.maintainAspectRatio = false;
+  Chart.defaults.font.family = getComputedStyle(document.documentElement).fontFamily;
+}
