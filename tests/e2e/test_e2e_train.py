@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
+from dnnexplorer.serve.app import PAGES
+
 TRAINING_TIMEOUT = 120_000  # ms: one epoch of softmax regression on a busy CPU
 
 
@@ -92,8 +94,21 @@ def test_stop_and_a_second_start_while_training(context, console_errors, lab_url
     expect(first.locator("#start")).to_be_enabled()
 
 
+HEADINGS = {
+    "/": "Draw a digit",
+    "/train": "Train a model",
+    "/runs": "Runs",
+    "/learn": "Learn by changing things",
+    "/learn/filters": "How a filter works",
+    "/learn/playground": "A 2-D playground",
+    "/learn/descent": "Gradient descent you can steer",
+    "/learn/inside": "Inside a CNN",
+}
+
+
 def test_no_page_logs_an_error(page, lab_url) -> None:
-    for route, heading in (("/", "Draw a digit"), ("/train", "Train a model"), ("/runs", "Runs")):
+    assert set(HEADINGS) == set(PAGES)  # every page of the lab
+    for route, heading in HEADINGS.items():
         page.goto(lab_url + route)
         expect(page.locator("h1")).to_have_text(heading)
         page.wait_for_load_state("networkidle")

@@ -7,7 +7,7 @@ descent then runs in the browser. This measures both sides, medians of many runs
   blocks of 10,000 (the browser's clock is coarse); drawing the map's surface once; one frame
   (map + numbers + loss chart) with a walk of 300 points and with the 20,000 of a long
   stochastic walk, the most Play keeps.
-Usage: python benchmarks/learn_descent.py   (needs the system Chromium, as the e2e tests)
+Usage: python benchmarks/lab_descent.py   (needs the system Chromium, as the e2e tests)
 """
 
 import statistics
@@ -89,4 +89,4 @@ print(f"GET /api/learn/regression: {cold:.2f} ms computed, {warm:.2f} ms cached,
 for name, ms in page_ms().items():
     shown = " ".join(f"{t * 1000:.1f} µs" if t < 0.1 else f"{t:.2f} ms" for t in np.ravel(ms))
     print(f"{name:<40} {shown}")
-print("(medians; python benchmarks/learn_descent.py)")
+print("(medians; python benchmarks/lab_descent.py)")
