@@ -1,4 +1,4 @@
-"""The web lab's routes: three pages (Draw, Train, Runs) and the JSON API behind them.
+"""The web lab's routes: its pages (Draw, Train, Runs, Learn) and the JSON API behind them.
 
     GET  /  /train  /runs  /learn/...     the pages (static HTML + JS + CSS, all served here)
     GET  /api/choices                     models, datasets, activations, optimizers for forms
@@ -6,6 +6,10 @@
     GET  /api/runs/NAME                   one run's config, summary and per-epoch metrics
     GET  /api/runs/NAME/analysis          its confusion matrix and worst test errors
     POST /api/runs/NAME/predict           body: an image -> digit, probabilities, 28x28 input
+    GET  /api/runs/NAME/layers            the model's layers, filters and normalization (layers.py)
+    POST /api/runs/NAME/activations       body: an image -> every layer's output (layers.py)
+    GET  /api/runs/NAME/activations?test=N   the same for test image N
+    GET  /api/learn/regression?seed=S     the houses and their loss surface (descent.py)
     GET  /api/train                       the training job's status
     POST /api/train                       start a job (JSON form); 409 while one runs
     POST /api/train/stop                  stop it after the current mini-batch
