@@ -39,9 +39,12 @@ def test_pages_are_served_with_a_policy_allowing_only_the_lab_itself(client, rou
     assert "default-src 'self'" in page.headers["content-security-policy"]
 
 
-def test_one_list_builds_every_pages_navigation(client) -> None:
+def test_one_shell_and_one_list_build_every_pages_head_and_navigation(client) -> None:
     for route, (_, section) in PAGES.items():
         html = client.get(route).text
+        assert html.startswith("<!doctype html>") and html.count("<main") == 1
+        assert html.count("<title>") == 1 and html.index("<title>") < html.index("</head>")
+        assert "<!--head-->" not in html and "<!--main-->" not in html
         assert html.count("<nav>") == 1 and "<nav></nav>" not in html
         for link, title in NAVIGATION:
             assert f'href="{link}"' in html and f">{title}</a>" in html

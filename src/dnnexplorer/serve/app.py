@@ -62,7 +62,7 @@ PAGES = {
     "/learn/inside": ("learn/inside.html", "/learn"),
 }
 NAVIGATION = (("/", "Draw"), ("/train", "Train"), ("/runs", "Runs"), ("/learn", "Learn"))
-NAV_SLOT = "<nav></nav>"  # where a page's file wants the navigation
+SHELL = "shell.html"  # what every page shares: <head> basics, the header and its navigation
 MAX_BODY = 8 * 1024 * 1024  # a phone photo fits; a canvas drawing is a few kilobytes
 KEEP_ALIVE_S = 15.0
 STATUS_OF = [  # the first matching class decides the HTTP status
@@ -147,9 +147,20 @@ def navigation(section: str) -> str:
     return f"<nav>{links}</nav>"
 
 
+def render_page(page: str, section: str) -> str:
+    """A whole HTML page: a page file (its <head> lines, then its <main>) inside the shell."""
+    split = page.index("<main")
+    shell = (STATIC / SHELL).read_text(encoding="utf-8")
+    return (
+        shell.replace("<!--head-->", page[:split].strip())
+        .replace("<!--main-->", page[split:].strip())
+        .replace("<nav></nav>", navigation(section))
+    )
+
+
 def _page(path: Path, section: str):  # returns the route handler serving one page
     async def page() -> HTMLResponse:
-        html = path.read_text(encoding="utf-8").replace(NAV_SLOT, navigation(section), 1)
+        html = render_page(path.read_text(encoding="utf-8"), section)
         return HTMLResponse(html, headers={"Cache-Control": "no-cache"})
 
     return page
