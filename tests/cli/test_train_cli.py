@@ -26,6 +26,8 @@ def softmax_run(run_dnnx, data_root, tmp_path_factory) -> Path:
         "softmax",
         "--epochs",
         "1",
+        "--threads",
+        "1",
         "--out",
         out,
         "--json",
@@ -44,6 +46,7 @@ def test_train_writes_a_complete_run_folder(softmax_run) -> None:
         assert (softmax_run / name).is_file(), name
     summary = json.loads((softmax_run / "summary.json").read_text())
     assert summary["params"] == 7850 and summary["device"] == "cpu"
+    assert summary["threads"] == 1 and summary["threads_chosen"]["source"] == "asked"
 
 
 def test_eval_reports_accuracy_confusion_and_errors(
@@ -141,6 +144,7 @@ def test_sigkill_then_resume_matches_an_uninterrupted_run(run_dnnx, data_root, t
         (["train", "--batch-size", "0"], "--batch-size"),
         (["train", "--model", "nope"], "--model"),
         (["train", "--epochs", "0"], "--epochs"),
+        (["train", "--threads", "0"], "--threads"),
         (["train", "--resume", "no/such/run"], "no such run folder"),
         (["eval", "no/such/run"], "no such run folder"),
     ],

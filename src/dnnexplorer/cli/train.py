@@ -141,6 +141,13 @@ model_names = [entry.name for entry in list_models()]
     help="torch.compile the model (slower start, faster steps).",
 )
 @click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    default=None,
+    help="CPU threads [default: measured: 1 or all cores, whichever trains this model and "
+    "batch faster on this machine; see summary.json].",
+)
+@click.option(
     "--out", type=click.Path(path_type=Path), help="Run folder (default runs/MODEL-DATASET-TIME)."
 )
 @click.option("--overwrite", is_flag=True, help="Replace the run folder if it exists.")
@@ -176,6 +183,7 @@ def train(
     device: str,
     precision: str,
     compile_model: bool,
+    threads: int | None,
     out: Path | None,
     overwrite: bool,
     resume_dir: Path | None,
@@ -215,6 +223,7 @@ def train(
             device=device,
             precision=precision,
             compile=compile_model,
+            threads=threads,
             model_options=_model_options(hidden, activation, variant, maxout_pieces, options),
         ).resolved()
         if out is None and world.distributed:

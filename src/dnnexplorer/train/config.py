@@ -46,6 +46,7 @@ class TrainConfig:
     device: str = "auto"
     precision: str = "auto"
     compile: bool = False
+    threads: int | None = None  # CPU threads; None: measured for the model and batch (threads.py)
 
     def __post_init__(self) -> None:
         _check_choice("optimizer", self.optimizer, OPTIMIZERS)
@@ -63,6 +64,10 @@ class TrainConfig:
             raise ConfigError(f"--weight-decay must be >= 0, got {self.weight_decay}")
         if self.label_smoothing is not None and not 0 <= self.label_smoothing < 1:
             raise ConfigError(f"--label-smoothing must be in [0, 1), got {self.label_smoothing}")
+        if self.threads is not None and (
+            isinstance(self.threads, bool) or not isinstance(self.threads, int) or self.threads < 1
+        ):
+            raise ConfigError(f"--threads must be a whole number >= 1, got {self.threads!r}")
         if self.val_size < 0:
             raise ConfigError(f"--val-size must be >= 0, got {self.val_size}")
         if self.target_acc is not None and not 0 < self.target_acc <= 1:

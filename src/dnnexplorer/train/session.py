@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import platform
 import time
 from collections.abc import Sequence
@@ -19,16 +20,18 @@ from torch import nn
 
 from dnnexplorer import __version__
 from dnnexplorer.data import Dataset, load_dataset
-from dnnexplorer.data.batches import split_validation
+from dnnexplorer.data.batches import normalize, split_validation
+from dnnexplorer.data.locate import user_cache_root
 from dnnexplorer.errors import RunError
 from dnnexplorer.models import count_parameters, create_model
 from dnnexplorer.train.checkpoint import load_checkpoint
 from dnnexplorer.train.config import FULL_BATCH, TrainConfig
 from dnnexplorer.train.device import choose_device, resolve_precision
 from dnnexplorer.train.distributed import SINGLE, World, init_process_group
-from dnnexplorer.train.loop import Callback, TrainData, TrainingState, fit
+from dnnexplorer.train.loop import MAX_CHUNK, Callback, TrainData, TrainingState, fit
 from dnnexplorer.train.optim import make_optimizer, make_scheduler
 from dnnexplorer.train.runs import CheckpointWriter, RunFolder
+from dnnexplorer.train.threads import ThreadChoice, choose_threads
 
 
 @dataclass
@@ -148,14 +151,39 @@ def _train(
     listeners = list(callbacks) if world.is_main else []
     if run is not None and world.is_main:
         listeners.append(CheckpointWriter(run))
-    fit(state, data, config, listeners, world)
+    threads = _threads_for(config, state.model, data, device, world)
+    previous_threads = torch.get_num_threads()
+    torch.set_num_threads(threads.threads)
+    try:
+        fit(state, data, config, listeners, world)
+    finally:
+        torch.set_num_threads(previous_threads)  # a library call leaves the process as it was
 
     history = [m.to_dict() for m in state.history]
-    summary = make_summary(config, state, device, time.perf_counter() - wall_start, world)
+    wall_seconds = time.perf_counter() - wall_start
+    summary = make_summary(config, state, device, wall_seconds, world, threads)
     if run is not None and world.is_main:
         run.write_summary(summary)
     model = state.model.cpu().eval()
     return TrainingResult(model, history, summary, dataset, run.path if run else None)
+
+
+def _threads_for(
+    config: TrainConfig, model: nn.Module, data: TrainData, device: torch.device, world: World
+) -> ThreadChoice:
+    """The CPU threads this run trains with: asked for, or measured for this model and batch."""
+    if device.type != "cpu" or world.distributed:
+        source = "device" if device.type != "cpu" else "processes"
+        return ThreadChoice(config.threads or torch.get_num_threads(), source)
+    n = len(data.train_labels)
+    size = min(n if config.batch_size == FULL_BATCH else int(config.batch_size), MAX_CHUNK)
+    batch = (
+        normalize(data.train_images[:size], data.mean, data.std),
+        data.train_labels[:size],
+    )
+    options = json.dumps(config.model_options, sort_keys=True)
+    key = f"{config.model} {options} | batch {size} | {config.precision}"
+    return choose_threads(config.threads, model, batch, config.precision, key, user_cache_root())
 
 
 def make_summary(
@@ -164,6 +192,7 @@ def make_summary(
     device: torch.device,
     wall_seconds: float,
     world: World = SINGLE,
+    threads: ThreadChoice | None = None,
 ) -> dict[str, Any]:
     """The numbers a reader wants first (also the last line of `dnnx train --json`)."""
     history = state.history
@@ -188,6 +217,8 @@ def make_summary(
         "examples_per_second": round(examples / train_seconds, 1) if train_seconds else None,
         "device": str(device),
         "precision": config.precision,
+        "threads": threads.threads if threads else torch.get_num_threads(),
+        "threads_chosen": threads.to_dict() if threads else None,
         "world_size": world.size,
         "seed": config.seed,
         "torch": torch.__version__,

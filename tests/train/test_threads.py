@@ -1,0 +1,88 @@
+"""Threads chosen, not inherited: measured for the model and batch, cached, recorded, asked."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from torch import nn
+
+from dnnexplorer.errors import ConfigError
+from dnnexplorer.train import TrainConfig, run_training
+from dnnexplorer.train import threads as threads_module
+from dnnexplorer.train.threads import CACHE_FILE, available_cores, choose_threads, measure_steps
+
+
+def small_model_and_batch() -> tuple[nn.Module, tuple[torch.Tensor, torch.Tensor]]:
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(784, 32), nn.ReLU(), nn.Linear(32, 10))
+    return model, (torch.randn(64, 1, 28, 28), torch.randint(0, 10, (64,)))
+
+
+def test_measuring_trains_a_copy_and_restores_the_threads():
+    model, batch = small_model_and_batch()
+    before = [p.detach().clone() for p in model.parameters()]
+    threads = torch.get_num_threads()
+    step_ms = measure_steps(model, batch, "fp32", (1, 2))
+    assert set(step_ms) == {1, 2} and all(ms > 0 for ms in step_ms.values())
+    assert torch.get_num_threads() == threads
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))
+
+
+@pytest.mark.parametrize(("step_ms", "expected"), [({1: 4.0, 2: 5.0}, 1), ({1: 5.0, 2: 5.0}, 2)])
+def test_the_faster_count_wins_and_a_tie_goes_to_more_threads(
+    monkeypatch, tmp_path, step_ms, expected
+):
+    monkeypatch.setattr(threads_module, "available_cores", lambda: 2)
+    monkeypatch.setattr(threads_module, "measure_steps", lambda *args: step_ms)
+    model, batch = small_model_and_batch()
+    choice = choose_threads(None, model, batch, "fp32", "key", tmp_path)
+    assert (choice.threads, choice.source, choice.step_ms) == (expected, "measured", step_ms)
+
+
+def test_a_measured_choice_is_cached_and_reused(monkeypatch, tmp_path):
+    monkeypatch.setattr(threads_module, "available_cores", lambda: 2)
+    model, batch = small_model_and_batch()
+    first = choose_threads(None, model, batch, "fp32", "mlp | batch 64", tmp_path)
+    assert first.source == "measured" and first.threads in (1, 2)
+    saved = json.loads((tmp_path / CACHE_FILE).read_text())
+    assert [entry["threads"] for entry in saved.values()] == [first.threads]
+    monkeypatch.setattr(threads_module, "measure_steps", lambda *args: pytest.fail("measured"))
+    again = choose_threads(None, model, batch, "fp32", "mlp | batch 64", tmp_path)
+    assert (again.threads, again.source) == (first.threads, "cached")
+
+
+@pytest.mark.parametrize("content", ["not json", "[1, 2]", '{"k": {"threads": 99}}'])
+def test_a_damaged_cache_means_measuring_again(monkeypatch, tmp_path, content):
+    monkeypatch.setattr(threads_module, "available_cores", lambda: 2)
+    (tmp_path / CACHE_FILE).write_text(content)
+    model, batch = small_model_and_batch()
+    assert choose_threads(None, model, batch, "fp32", "k", tmp_path).source == "measured"
+
+
+def test_asking_wins_over_measuring(monkeypatch, tmp_path):
+    monkeypatch.setattr(threads_module, "measure_steps", lambda *args: pytest.fail("measured"))
+    model, batch = small_model_and_batch()
+    assert choose_threads(3, model, batch, "fp32", "k", tmp_path).to_dict() == {
+        "threads": 3,
+        "source": "asked",
+        "step_ms": {},
+    }
+
+
+def test_a_run_records_its_threads_and_leaves_torchs_setting_alone(tiny_dataset):
+    before = torch.get_num_threads()
+    asked = run_training(TrainConfig(model="softmax", epochs=1, threads=1), dataset=tiny_dataset)
+    assert asked.summary["threads"] == 1 and asked.summary["threads_chosen"]["source"] == "asked"
+    measured = run_training(TrainConfig(model="softmax", epochs=1), dataset=tiny_dataset)
+    chosen = measured.summary["threads_chosen"]
+    assert chosen["source"] in ("measured", "cached", "one core")
+    assert measured.summary["threads"] in (1, available_cores())
+    assert torch.get_num_threads() == before
+
+
+@pytest.mark.parametrize("threads", [0, -2, 1.5, True])
+def test_bad_thread_counts_are_config_errors(threads):
+    with pytest.raises(ConfigError, match="--threads"):
+        TrainConfig(threads=threads)
