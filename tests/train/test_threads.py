@@ -11,7 +11,13 @@ from torch import nn
 from dnnexplorer.errors import ConfigError
 from dnnexplorer.train import TrainConfig, run_training
 from dnnexplorer.train import threads as threads_module
-from dnnexplorer.train.threads import CACHE_FILE, available_cores, choose_threads, measure_steps
+from dnnexplorer.train.threads import (
+    CACHE_FILE,
+    available_cores,
+    choose_threads,
+    measure_steps,
+    threads_from_environment,
+)
 
 
 def small_model_and_batch() -> tuple[nn.Module, tuple[torch.Tensor, torch.Tensor]]:
@@ -71,7 +77,8 @@ def test_asking_wins_over_measuring(monkeypatch, tmp_path):
     }
 
 
-def test_a_run_records_its_threads_and_leaves_torchs_setting_alone(tiny_dataset):
+def test_a_run_records_its_threads_and_leaves_torchs_setting_alone(tiny_dataset, monkeypatch):
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     before = torch.get_num_threads()
     asked = run_training(TrainConfig(model="softmax", epochs=1, threads=1), dataset=tiny_dataset)
     assert asked.summary["threads"] == 1 and asked.summary["threads_chosen"]["source"] == "asked"
@@ -80,6 +87,12 @@ def test_a_run_records_its_threads_and_leaves_torchs_setting_alone(tiny_dataset)
     assert chosen["source"] in ("measured", "cached", "one core")
     assert measured.summary["threads"] in (1, available_cores())
     assert torch.get_num_threads() == before
+
+
+@pytest.mark.parametrize(("value", "threads"), [("3", 3), (" 1 ", 1), ("0", None), ("x", None)])
+def test_omp_num_threads_counts_as_asking(value, threads):
+    assert threads_from_environment({"OMP_NUM_THREADS": value}) == threads
+    assert threads_from_environment({}) is None
 
 
 @pytest.mark.parametrize("threads", [0, -2, 1.5, True])

@@ -31,7 +31,7 @@ from dnnexplorer.train.distributed import SINGLE, World, init_process_group
 from dnnexplorer.train.loop import MAX_CHUNK, Callback, TrainData, TrainingState, fit
 from dnnexplorer.train.optim import make_optimizer, make_scheduler
 from dnnexplorer.train.runs import CheckpointWriter, RunFolder
-from dnnexplorer.train.threads import ThreadChoice, choose_threads
+from dnnexplorer.train.threads import ThreadChoice, choose_threads, threads_from_environment
 
 
 @dataclass
@@ -183,7 +183,8 @@ def _threads_for(
     )
     options = json.dumps(config.model_options, sort_keys=True)
     key = f"{config.model} {options} | batch {size} | {config.precision}"
-    return choose_threads(config.threads, model, batch, config.precision, key, user_cache_root())
+    requested = config.threads or threads_from_environment()
+    return choose_threads(requested, model, batch, config.precision, key, user_cache_root())
 
 
 def make_summary(

@@ -10,8 +10,9 @@ a tie goes to all threads. The run trains with the winner and `summary.json` rec
 The choice is cached per machine, model, batch and precision (in the user cache,
 `threads.json`), so that runs with the same flags on the same machine use the same threads:
 the last bits of a convolution can change with the number of threads, and a run must be
-reproducible. `--threads N` decides instead of measuring; GPUs and torchrun's processes keep
-the threads they were given.
+reproducible. `--threads N` decides instead of measuring, and so does the OMP_NUM_THREADS
+environment variable (what a cluster's job scripts and a careful user on a shared machine set);
+GPUs and torchrun's processes keep the threads they were given.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import os
 import platform
 import statistics
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,6 +62,12 @@ def available_cores() -> int:
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0))
     return os.cpu_count() or 1
+
+
+def threads_from_environment(env: Mapping[str, str] | None = None) -> int | None:
+    """The thread count OMP_NUM_THREADS asks for (a whole number >= 1), else None."""
+    value = (os.environ if env is None else env).get("OMP_NUM_THREADS", "").strip()
+    return int(value) if value.isdigit() and int(value) >= 1 else None
 
 
 def choose_threads(
