@@ -154,6 +154,14 @@ def preprocess_file(path: str | os.PathLike[str]) -> torch.Tensor:
     return to_mnist(load_image(path), name=os.fspath(path))
 
 
+def model_input(images: torch.Tensor, mean: float, std: float) -> torch.Tensor:
+    """What a model sees: images (N, 28, 28) in [0, 1] standardised as in training, (N, 1, 28, 28).
+
+    The one place this is done: `predict_images` and the lab's layer-by-layer view both call it.
+    """
+    return ((images.float() - mean) / std).unsqueeze(1)
+
+
 def predict_images(
     model: torch.nn.Module, images: torch.Tensor, mean: float, std: float
 ) -> torch.Tensor:
@@ -169,7 +177,7 @@ def predict_images(
     model.eval()
     try:
         with torch.inference_mode():
-            x = ((images.float() - mean) / std).unsqueeze(1).to(device)  # (N, 1, 28, 28)
+            x = model_input(images, mean, std).to(device)  # (N, 1, 28, 28)
             logits = model(x)  # (N, num_classes)
             probs = torch.softmax(logits.float(), dim=1)  # (N, num_classes), rows sum to 1
     finally:

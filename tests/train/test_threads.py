@@ -43,19 +43,19 @@ def test_the_faster_count_wins_and_a_tie_goes_to_more_threads(
     monkeypatch.setattr(threads_module, "available_cores", lambda: 2)
     monkeypatch.setattr(threads_module, "measure_steps", lambda *args: step_ms)
     model, batch = small_model_and_batch()
-    choice = choose_threads(None, model, batch, "fp32", "key", tmp_path)
+    choice = choose_threads(None, model, lambda: batch, "fp32", "key", tmp_path)
     assert (choice.threads, choice.source, choice.step_ms) == (expected, "measured", step_ms)
 
 
 def test_a_measured_choice_is_cached_and_reused(monkeypatch, tmp_path):
     monkeypatch.setattr(threads_module, "available_cores", lambda: 2)
     model, batch = small_model_and_batch()
-    first = choose_threads(None, model, batch, "fp32", "mlp | batch 64", tmp_path)
+    first = choose_threads(None, model, lambda: batch, "fp32", "mlp | batch 64", tmp_path)
     assert first.source == "measured" and first.threads in (1, 2)
     saved = json.loads((tmp_path / CACHE_FILE).read_text())
     assert [entry["threads"] for entry in saved.values()] == [first.threads]
     monkeypatch.setattr(threads_module, "measure_steps", lambda *args: pytest.fail("measured"))
-    again = choose_threads(None, model, batch, "fp32", "mlp | batch 64", tmp_path)
+    again = choose_threads(None, model, lambda: batch, "fp32", "mlp | batch 64", tmp_path)
     assert (again.threads, again.source) == (first.threads, "cached")
 
 
@@ -64,13 +64,13 @@ def test_a_damaged_cache_means_measuring_again(monkeypatch, tmp_path, content):
     monkeypatch.setattr(threads_module, "available_cores", lambda: 2)
     (tmp_path / CACHE_FILE).write_text(content)
     model, batch = small_model_and_batch()
-    assert choose_threads(None, model, batch, "fp32", "k", tmp_path).source == "measured"
+    assert choose_threads(None, model, lambda: batch, "fp32", "k", tmp_path).source == "measured"
 
 
 def test_asking_wins_over_measuring(monkeypatch, tmp_path):
     monkeypatch.setattr(threads_module, "measure_steps", lambda *args: pytest.fail("measured"))
     model, batch = small_model_and_batch()
-    assert choose_threads(3, model, batch, "fp32", "k", tmp_path).to_dict() == {
+    assert choose_threads(3, model, lambda: batch, "fp32", "k", tmp_path).to_dict() == {
         "threads": 3,
         "source": "asked",
         "step_ms": {},

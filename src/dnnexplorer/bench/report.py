@@ -15,16 +15,7 @@ from typing import Any
 import torch
 
 from dnnexplorer.fileio import write_bytes_atomic, write_json_atomic
-
-
-def cpu_name() -> str:
-    """The CPU's model name (from /proc/cpuinfo on Linux), else what `platform` knows."""
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.is_file():
-        for line in cpuinfo.read_text(errors="replace").splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or platform.machine() or "unknown CPU"
+from dnnexplorer.train.threads import cpu_name
 
 
 def machine_info(device: torch.device | None = None) -> dict[str, Any]:

@@ -37,7 +37,7 @@ from torch import Tensor, nn
 
 from dnnexplorer.errors import DnnxError
 from dnnexplorer.models.activations import Maxout
-from dnnexplorer.predict import load_image_bytes, to_mnist
+from dnnexplorer.predict import load_image_bytes, model_input, to_mnist
 from dnnexplorer.serve.catalog import LoadedModel, RunCatalog
 from dnnexplorer.train.runs import RunFolder
 
@@ -101,7 +101,7 @@ def activations_for_test_image(catalog: RunCatalog, name: str, index: int) -> di
 
 def activations(loaded: LoadedModel, pixels: Tensor) -> dict[str, Any]:
     """Normalize (28, 28) pixels in [0, 1] as in training, run the model, describe each step."""
-    x = ((pixels.float() - loaded.mean) / loaded.std).reshape(1, 1, 28, 28)  # what it sees
+    x = model_input(pixels.unsqueeze(0), loaded.mean, loaded.std)  # (1, 1, 28, 28)
     calls, logits = record_forward(loaded.model, x, loaded.lock)
     steps = layer_steps(x[0], calls, logits[0])
     probs = steps[-1]["values"]

@@ -31,7 +31,12 @@ from dnnexplorer.train.distributed import SINGLE, World, init_process_group
 from dnnexplorer.train.loop import MAX_CHUNK, Callback, TrainData, TrainingState, fit
 from dnnexplorer.train.optim import make_optimizer, make_scheduler
 from dnnexplorer.train.runs import CheckpointWriter, RunFolder
-from dnnexplorer.train.threads import ThreadChoice, choose_threads, threads_from_environment
+from dnnexplorer.train.threads import (
+    MEASURE_BATCH,
+    ThreadChoice,
+    choose_threads,
+    threads_from_environment,
+)
 
 
 @dataclass
@@ -177,14 +182,15 @@ def _threads_for(
         return ThreadChoice(config.threads or torch.get_num_threads(), source)
     n = len(data.train_labels)
     size = min(n if config.batch_size == FULL_BATCH else int(config.batch_size), MAX_CHUNK)
-    batch = (
-        normalize(data.train_images[:size], data.mean, data.std),
-        data.train_labels[:size],
-    )
+    part = min(size, MEASURE_BATCH)
+
+    def first_batch() -> tuple[torch.Tensor, torch.Tensor]:
+        return normalize(data.train_images[:part], data.mean, data.std), data.train_labels[:part]
+
     options = json.dumps(config.model_options, sort_keys=True)
     key = f"{config.model} {options} | batch {size} | {config.precision}"
     requested = config.threads or threads_from_environment()
-    return choose_threads(requested, model, batch, config.precision, key, user_cache_root())
+    return choose_threads(requested, model, first_batch, config.precision, key, user_cache_root())
 
 
 def make_summary(

@@ -23,7 +23,7 @@ import os
 import platform
 import statistics
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,7 +36,7 @@ from dnnexplorer.train.device import autocast
 
 CACHE_FILE = "threads.json"
 WARMUP_STEPS, TIMED_STEPS = 2, 5
-MEASURE_BATCH = 1024  # beyond this, a step is long enough for every thread to be busy
+MEASURE_BATCH = 1024  # a measuring batch need not be larger: every thread is busy by then
 
 
 @dataclass(frozen=True)
@@ -73,26 +73,26 @@ def threads_from_environment(env: Mapping[str, str] | None = None) -> int | None
 def choose_threads(
     requested: int | None,
     model: nn.Module,
-    batch: tuple[torch.Tensor, torch.Tensor],
+    make_batch: Callable[[], tuple[torch.Tensor, torch.Tensor]],
     precision: str,
     cache_key: str,
     cache_dir: Path | None,
 ) -> ThreadChoice:
-    """The threads to train `model` on CPU batches like `batch` (inputs, labels) with.
+    """The threads to train `model` on CPU batches like `make_batch()` (inputs, labels) with.
 
     `requested` (a number) wins; otherwise the cached choice for `cache_key`, else a measurement
-    (then cached in `cache_dir`, if given).
+    (then cached in `cache_dir`, if given). The batch is made only when measuring.
     """
     if requested is not None:
         return ThreadChoice(requested, "asked")
     cores = available_cores()
     if cores == 1:
         return ThreadChoice(1, "one core")
-    key = f"{machine_name()} | {cores} cores | torch {torch.__version__} | {cache_key}"
+    key = f"{cpu_name()} | {cores} cores | torch {torch.__version__} | {cache_key}"
     cached = _read_cache(cache_dir).get(key)
     if isinstance(cached, dict) and cached.get("threads") in range(1, cores + 1):
         return ThreadChoice(int(cached["threads"]), "cached", _step_ms(cached))
-    step_ms = measure_steps(model, batch, precision, (1, cores))
+    step_ms = measure_steps(model, make_batch(), precision, (1, cores))
     best = min(step_ms, key=lambda t: (step_ms[t], -t))  # a tie goes to more threads
     choice = ThreadChoice(best, "measured", step_ms)
     if cache_dir is not None:
@@ -113,7 +113,6 @@ def measure_steps(
     """
     previous = torch.get_num_threads()
     twin = copy.deepcopy(model).train()
-    batch = (batch[0][:MEASURE_BATCH], batch[1][:MEASURE_BATCH])
     times: dict[int, list[float]] = {t: [] for t in candidates}
     try:
         for step in range(WARMUP_STEPS + TIMED_STEPS):
@@ -141,14 +140,14 @@ def _one_step(model: nn.Module, batch: tuple[torch.Tensor, torch.Tensor], precis
     return time.perf_counter() - start
 
 
-def machine_name() -> str:
-    """The CPU's model name where the system tells it (Linux), else the platform's."""
+def cpu_name() -> str:
+    """The CPU's model name (from /proc/cpuinfo on Linux), else what `platform` knows."""
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.is_file():
         for line in cpuinfo.read_text(errors="replace").splitlines():
             if line.startswith("model name"):
                 return line.split(":", 1)[1].strip()
-    return platform.processor() or platform.machine()
+    return platform.processor() or platform.machine() or "unknown CPU"
 
 
 def _read_cache(cache_dir: Path | None) -> dict[str, dict]:
