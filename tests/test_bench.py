@@ -51,7 +51,7 @@ def quick_report(data_root, tmp_path_factory) -> tuple[dict, str]:
     )
     assert result.returncode == 0, result.stderr + result.stdout
     for name in CASE_NAMES:
-        assert f"{name} #1:" in result.stdout
+        assert f"{name} seed 0:" in result.stdout
     report = json.loads((out / "results.json").read_text())
     return report, (out / "BENCHMARKS.md").read_text()
 
@@ -63,7 +63,7 @@ def test_quick_report_describes_the_machine(quick_report) -> None:
     assert machine["cpu"] and machine["date"]
     assert report["settings"] == {
         "cases": list(CASE_NAMES),
-        "repeats": 1,
+        "seeds": 1,
         "quick": True,
         "threads": None,
         "device": "cpu",
@@ -88,6 +88,10 @@ def test_quick_report_numbers_are_sane(quick_report) -> None:
         assert case["floor"]["floor_seconds"] > 0
         assert case["floor"]["actual_over_floor"] > 0
         assert case["runs"][0]["train_examples"] == 1024
+        assert case["runs"][0]["seed"] == 0 and case["seeds"] == 1
+        accuracy = case["accuracy"]  # one seed: no spread
+        assert accuracy["mean"] == accuracy["min"] == accuracy["max"] == m["test_accuracy"]
+        assert accuracy["sd"] == 0
 
 
 def test_quick_report_compares_with_the_reference(quick_report) -> None:
@@ -172,23 +176,23 @@ def test_unknown_case_is_a_one_line_error(capsys) -> None:
         bench_main(["--cases", "softmax,nope", "--quick"])
     assert exit_info.value.code == 2
     assert "unknown benchmark case 'nope'" in capsys.readouterr().err
-    with pytest.raises(ConfigError, match="repeats"):
-        BenchOptions(repeats=0)
+    with pytest.raises(ConfigError, match="seeds"):
+        BenchOptions(seeds=0)
 
 
 def test_a_failing_case_is_reported_not_raised(tmp_path, monkeypatch) -> None:
     """A case whose process fails (here: no dataset anywhere) keeps its error in the report."""
     monkeypatch.delenv("DNNX_DATA", raising=False)
-    options = BenchOptions(cases=("softmax",), repeats=1, quick=True, data_dir=tmp_path)
+    options = BenchOptions(cases=("softmax",), seeds=1, quick=True, data_dir=tmp_path)
     case = get_case("softmax", quick=True)
-    run = run_case_process(case, options)
+    run = run_case_process(case, options, seed=0)
     assert "error" in run and "mnist" in run["error"]
     summary = summarize_case(case, [run], flops_per_second=1e10)
     assert summary["reached"] == 0 and summary["median"] == {} and len(summary["errors"]) == 1
     report = {
         "machine": {k: "x" for k in ("cpu", "cores", "torch_threads", "torch", "python")}
         | {"system": "x", "date": "x", "load_average": None},
-        "settings": {"cases": ["softmax"], "repeats": 1, "quick": True},
+        "settings": {"cases": ["softmax"], "seeds": 1, "quick": True},
         "matmul_gflops": 1.0,
         "matmul_gflops_one_thread": 1.0,
         "floor_gflops": 1.0,
@@ -199,9 +203,68 @@ def test_a_failing_case_is_reported_not_raised(tmp_path, monkeypatch) -> None:
 
 def test_wall_time_counts_from_the_launch(tmp_path: Path, data_root) -> None:
     """A run's parts add up to its wall time, measured from the parent's launch stamp."""
-    options = BenchOptions(cases=("softmax",), repeats=1, quick=True, data_dir=data_root)
-    run = run_case_process(get_case("softmax", quick=True), options)
+    options = BenchOptions(cases=("softmax",), seeds=1, quick=True, data_dir=data_root)
+    run = run_case_process(get_case("softmax", quick=True), options, seed=0)
     assert "error" not in run, run.get("error")
     parts = sum(run[f"{p}_seconds"] for p in ("startup", "import", "data", "train", "other"))
     assert parts == pytest.approx(run["wall_seconds"], abs=1e-6)
     assert run["import_seconds"] > run["startup_seconds"] > 0  # torch's import dominates start-up
+
+
+def _fake_run(accuracy: float, target: float, seconds: float) -> dict:
+    return {
+        "test_accuracy": accuracy,
+        "target_reached": accuracy >= target,
+        "train_seconds": seconds,
+        "wall_seconds": seconds + 2,
+        "epochs": 1,
+        "train_examples": 60000,
+    } | {f"{part}_seconds": 0.5 for part in ("startup", "import", "data", "other")}
+
+
+def test_a_record_counts_only_if_the_mean_over_seeds_reaches_the_target() -> None:
+    case = get_case("cnn-small")  # 99% within 2.5 s
+    lucky = [_fake_run(a, 0.99, 2.0) for a in (0.9912, 0.9885, 0.9890)]  # one seed reaches it
+    summary = summarize_case(case, lucky, flops_per_second=1e10)
+    assert summary["reached"] == 1 and summary["seeds"] == 3
+    assert summary["accuracy"]["mean"] == pytest.approx(0.9895667, abs=1e-7)
+    assert summary["accuracy"]["sd"] == pytest.approx(0.0014364, abs=1e-7)
+    assert summary["accuracy"]["min"] == 0.9885 and summary["accuracy"]["max"] == 0.9912
+    assert summary["range"]["wall_seconds"] == [4.0, 4.0]
+    assert summary["meets_goal"] is False
+    solid = [_fake_run(a, 0.99, s) for a, s in ((0.9912, 2.1), (0.9898, 2.4), (0.9905, 2.6))]
+    summary = summarize_case(case, solid, flops_per_second=1e10)
+    assert summary["median"]["train_seconds"] == 2.4 and summary["meets_goal"] is True
+    slow = [_fake_run(0.992, 0.99, 3.0)] * 3
+    assert summarize_case(case, slow, flops_per_second=1e10)["meets_goal"] is False
+    markdown_row = render_markdown(
+        {
+            "machine": {k: "x" for k in ("cpu", "cores", "torch_threads", "torch", "python")}
+            | {"system": "x", "date": "x", "load_average": None},
+            "settings": {"cases": ["cnn-small"], "seeds": 3, "quick": False},
+            "matmul_gflops": 1.0,
+            "matmul_gflops_one_thread": 1.0,
+            "floor_gflops": 1.0,
+            "cases": [summary],
+        }
+    )
+    assert "| 2/3 | 99.05% ± 0.07% | 98.98% - 99.12% |" in markdown_row
+    assert "2.40 (2.10-2.60)" in markdown_row and "≤ 2.5 s ✓" in markdown_row
+
+
+def test_model_cases_train_what_the_user_types() -> None:
+    """A case's knobs are the model's recipe tuned for its target, as `dnnx train` resolves it."""
+    from dnnexplorer.train import TrainConfig
+
+    for name in ("softmax", "mlp", "cnn", "best"):
+        case = get_case(name)
+        typed = TrainConfig(model=case.config.model, target_acc=case.target_acc, device="cpu")
+        assert case.config.resolved() == typed.resolved()
+        assert case.config.resolved().recipe == "tuned"
+    assert get_case("cnn").config.resolved().epochs == 1
+
+
+def test_each_seed_is_its_own_run() -> None:
+    case = get_case("cnn")
+    assert case.with_seed(7).config.seed == 7 and case.config.seed == 0
+    assert get_case(REFERENCE).max_seeds == 3

@@ -155,3 +155,67 @@ def test_bad_input_is_one_line_and_exit_2(run_dnnx, args, message, tmp_path) -> 
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert "Traceback" not in result.stderr
+
+
+def test_target_acc_trains_the_tuned_recipe(run_dnnx, data_root, tmp_path) -> None:
+    """--target-acc: the recipe tuned for it, --epochs only a cap, and a word on the outcome."""
+    common = ("--model", "softmax", "--epochs", "5", "--threads", "1", "--data-dir", data_root)
+    out = tmp_path / "fast"
+    result = run_dnnx("train", *common, "--target-acc", "0.9", "--out", out)
+    assert result.returncode == 0, result.stderr
+    said = result.stdout + result.stderr
+    assert "recipe: the recipe tuned to reach 90.00% fast: 1 epoch(s), batch 128" in said
+    assert "target 90.00% reached at epoch 1" in said
+    config = json.loads((out / "config.json").read_text())
+    assert config["recipe"] == "tuned" and config["epochs"] == 1  # not stretched over 5
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["recipe"] == "tuned" and summary["target_reached"] is True
+
+    slow = tmp_path / "slow"  # the tuned recipe with a far too small rate: the target is missed
+    result = run_dnnx("train", *common, "--target-acc", "0.9", "--lr", "1e-6", "--out", slow)
+    assert result.returncode == 0, result.stderr
+    assert "target 90.00% not reached" in result.stdout and "--recipe default" in result.stdout
+
+
+def test_bad_betas_and_recipes_are_one_line_errors(run_dnnx, tmp_path) -> None:
+    for args, message in (
+        (("--betas", "0.9"), "--betas must be two numbers in [0, 1)"),
+        (("--betas", "a,b"), "--betas takes two numbers"),
+        (("--recipe", "tuned", "--model", "lenet5"), "has no recipe tuned for"),
+    ):
+        result = run_dnnx("train", *args, "--out", tmp_path / "never")
+        assert result.returncode != 0 and message in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr
+        assert not (tmp_path / "never").exists()
+
+
+def test_ladder_paper_sets_our_error_beside_the_papers(run_dnnx, data_root, tmp_path) -> None:
+    """`dnnx ladder --paper`: every line of LeCun et al.'s table, ours where we trained it."""
+    result = run_dnnx(
+        "ladder",
+        "--paper",
+        "--models",
+        "softmax",
+        "--out",
+        tmp_path,
+        "--json",
+        "--data-dir",
+        data_root,
+    )
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout.strip().splitlines()[-1])
+    assert [r["paper_model"] for r in rows] == [
+        "linear classifier",
+        "2-layer NN, 300 HU",
+        "3-layer NN, 300+100 HU",
+        "LeNet-1",
+        "LeNet-4",
+        "LeNet-5",
+    ]
+    assert [r["paper_test_error"] for r in rows] == [0.12, 0.047, 0.0305, 0.017, 0.011, 0.0095]
+    linear = rows[0]
+    assert linear["model"] == "softmax" and 0.05 < linear["test_error"] < 0.1
+    assert linear["params"] == 7850 and (tmp_path / "softmax-mnist" / "summary.json").is_file()
+    assert all(r["test_error"] is None for r in rows[1:])  # not trained this time
+    table = run_dnnx("ladder", "--paper", "--models", "cnn", "--out", tmp_path / "x")
+    assert table.returncode == 2 and "unknown rung(s) cnn" in table.stderr

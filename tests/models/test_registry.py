@@ -182,3 +182,46 @@ def test_recipes_are_frozen_and_aimed_at_a_cpu() -> None:
         recipe.epochs = 100  # type: ignore[misc]
     assert recipe.augment
     assert all(e.recipe.epochs <= 15 for e in list_models())
+
+
+def test_a_target_picks_the_recipe_tuned_for_it() -> None:
+    """--target-acc: the tuned recipe, its schedule only capped by --epochs; else the default."""
+    from dnnexplorer.train import TrainConfig
+
+    tuned = TrainConfig(model="cnn", target_acc=0.99, epochs=10).resolved()
+    assert tuned.recipe == "tuned" and tuned.epochs == 1  # 10 is only a cap
+    assert tuned.betas == (0.7, 0.9) and tuned.label_smoothing == 0.1
+    lower = TrainConfig(model="cnn", target_acc=0.97).resolved()
+    assert lower.recipe == "tuned" and lower.epochs == 1  # stops as soon as 97% is reached
+    assert TrainConfig(model="cnn", target_acc=0.99, lr=5e-3).resolved().lr == 5e-3  # yours win
+    everyday = get_entry("cnn").recipe
+    for config in (
+        TrainConfig(model="cnn"),  # no target
+        TrainConfig(model="cnn", target_acc=0.995),  # none tuned that high
+        TrainConfig(model="cnn", target_acc=0.99, dataset="fashion-mnist"),  # other data
+        TrainConfig(model="cnn", target_acc=0.99, recipe="default"),  # asked for the default
+    ):
+        resolved = config.resolved()
+        assert resolved.recipe == "default" and resolved.epochs == everyday.epochs
+        assert resolved.betas == everyday.betas == (0.9, 0.999)
+    with pytest.raises(ConfigError, match=r"no recipe tuned for 99\.5% on mnist"):
+        TrainConfig(model="cnn", target_acc=0.995, recipe="tuned").resolved()
+    again = TrainConfig.from_dict(json.loads(json.dumps(tuned.to_dict())))
+    assert again == tuned and again.resolved() == tuned  # config.json round trip, idempotent
+
+
+def test_every_tuned_recipe_is_for_a_known_dataset_and_target() -> None:
+    from dnnexplorer.data import dataset_names
+
+    for entry in list_models():
+        for tuned in entry.tuned:
+            assert tuned.dataset in dataset_names() and 0 < tuned.target <= 1
+            assert entry.tuned_recipe(tuned.dataset, tuned.target) is tuned.recipe
+
+
+@pytest.mark.parametrize("betas", [(0.9,), (1.0, 0.9), ("a", 0.9), 0.9, (0.9, -0.1)])
+def test_betas_are_checked(betas: object) -> None:
+    from dnnexplorer.train import TrainConfig
+
+    with pytest.raises(ConfigError, match="--betas must be two numbers in"):
+        TrainConfig(betas=betas)

@@ -24,3 +24,11 @@ def test_lenet5_modern_reaches_99_percent(mnist) -> None:
     )
     result = run_training(config, dataset=mnist)
     assert result.summary["test_accuracy"] >= 0.99, result.history
+
+
+def test_the_cnn_recipe_tuned_for_99_percent_needs_one_epoch(mnist) -> None:
+    """`dnnx train --model cnn --target-acc 0.99`: the tuned one-epoch recipe, not 4 epochs."""
+    config = TrainConfig(model="cnn", device="cpu", target_acc=0.99, epochs=10)
+    result = run_training(config, dataset=mnist)
+    assert result.summary["recipe"] == "tuned" and result.summary["epochs"] == 1
+    assert result.summary["test_accuracy"] >= 0.99, result.history

@@ -20,6 +20,12 @@ from dnnexplorer.train.threads import (
 )
 
 
+@pytest.fixture(autouse=True)
+def idle_machine(monkeypatch):
+    """The tests decide whether the machine is busy, not the load of the machine running them."""
+    monkeypatch.setattr(threads_module, "machine_is_busy", lambda cores: False)
+
+
 def small_model_and_batch() -> tuple[nn.Module, tuple[torch.Tensor, torch.Tensor]]:
     torch.manual_seed(0)
     model = nn.Sequential(nn.Flatten(), nn.Linear(784, 32), nn.ReLU(), nn.Linear(32, 10))
@@ -57,6 +63,26 @@ def test_a_measured_choice_is_cached_and_reused(monkeypatch, tmp_path):
     monkeypatch.setattr(threads_module, "measure_steps", lambda *args: pytest.fail("measured"))
     again = choose_threads(None, model, lambda: batch, "fp32", "mlp | batch 64", tmp_path)
     assert (again.threads, again.source) == (first.threads, "cached")
+
+
+def test_a_measurement_on_a_busy_machine_is_used_once_not_cached(monkeypatch, tmp_path):
+    monkeypatch.setattr(threads_module, "available_cores", lambda: 2)
+    monkeypatch.setattr(threads_module, "machine_is_busy", lambda cores: True)
+    monkeypatch.setattr(threads_module, "measure_steps", lambda *args: {1: 22.6, 2: 221.1})
+    model, batch = small_model_and_batch()
+    choice = choose_threads(None, model, lambda: batch, "fp32", "cnn | batch 128", tmp_path)
+    assert (choice.threads, choice.source) == (1, "measured on a busy machine")
+    assert not (tmp_path / CACHE_FILE).exists()
+    monkeypatch.setattr(threads_module, "machine_is_busy", lambda cores: False)
+    monkeypatch.setattr(threads_module, "measure_steps", lambda *args: {1: 22.6, 2: 12.0})
+    calm = choose_threads(None, model, lambda: batch, "fp32", "cnn | batch 128", tmp_path)
+    assert (calm.threads, calm.source) == (2, "measured")  # measured again, then cached
+
+
+def test_busy_means_a_load_of_half_the_cores(monkeypatch):
+    monkeypatch.undo()  # the real function, with a pretend load average
+    monkeypatch.setattr(threads_module.os, "getloadavg", lambda: (0.9, 0.5, 0.2))
+    assert not threads_module.machine_is_busy(2) and threads_module.machine_is_busy(1)
 
 
 @pytest.mark.parametrize("content", ["not json", "[1, 2]", '{"k": {"threads": 99}}'])

@@ -1,11 +1,18 @@
-"""The benchmark's cases: a model, the test accuracy to reach, and the knobs tuned to reach it fast.
+"""The benchmark's cases: a model, the test accuracy to reach, and how fast it should get there.
 
 Each model case is one `TrainConfig` run by the project's one training loop (`run_training`)
-with `target_acc` set, so training stops at the first epoch whose test accuracy reaches the
-target. `epochs` is the length of the one-cycle schedule (warm up, then anneal): it is chosen so
-that the schedule ends about when the target is reached, because a one-cycle run is most
-accurate at its end. The `reference` case is the conventional per-sample pipeline of
-`reference.py`, trained to the CNN's target.
+with `target_acc` set and `recipe="tuned"`: the knobs are the recipe registered with the model as
+tuned for that target (models/*.py), the very ones `dnnx train --target-acc` uses, so the
+benchmark measures the command a user types. Training stops at the first epoch whose test
+accuracy reaches the target (the speed-run convention: the test set decides when to stop, as in
+the published MNIST speed records; `--val-size` is the honest way for a model you will use).
+
+Two cases bring their own loop, run in the same benchmark for comparison: `reference`, the
+conventional per-sample pipeline of tutorials (reference.py), and `public`, a well-known public
+fast-MNIST recipe written from its description (public.py).
+
+Every case runs once per seed (seeds 0, 1, 2, ...); a record counts only if the mean accuracy over
+the seeds reaches the target (see runner.py).
 
 `--quick` shrinks every case to a few steps on a slice of the data with a low target, on one
 thread (so it stays quick on a busy machine): it proves the harness runs end to end, it measures
@@ -23,6 +30,8 @@ from dnnexplorer.errors import ConfigError
 from dnnexplorer.train import TrainConfig
 
 REFERENCE = "reference"
+PUBLIC = "public"
+PIPELINES = (REFERENCE, PUBLIC)  # the cases with a loop of their own
 QUICK_TARGET = 0.25  # far above chance (10%), reached within the few quick steps
 QUICK_TRAIN = 1024  # examples: 8 steps of 128, 16 of the reference's 64
 QUICK_TEST = 1000
@@ -34,26 +43,30 @@ class BenchCase:
 
     name: str
     target_acc: float
-    goal_train_seconds: float | None  # the issue's goal for training seconds on a 2-core CPU
-    config: TrainConfig | None  # None: the reference pipeline, which has its own loop
-    threads: int | None = None  # torch threads in the case's process; None keeps torch's default
-    max_epochs: int = 14  # reference only (a model case's cap is config.epochs)
-    budget_seconds: float = 900.0  # reference only: stop once training took this long
+    goal_train_seconds: float | None  # the goal for training seconds on a 2-core CPU
+    config: TrainConfig | None  # None: a pipeline with its own loop (the case's name says which)
+    dataset: str = "mnist"
+    threads: int | None = None  # torch threads; None: the project's choice (as `dnnx train`)
+    max_seeds: int | None = None  # at most this many seeds (the slow reference pipeline)
+    max_epochs: int = 14  # pipelines only (a model case's cap is config.epochs)
+    budget_seconds: float = 900.0  # pipelines only: stop once training took this long
     train_limit: int | None = None  # use only the first N training examples (quick)
     test_limit: int | None = None  # evaluate on the first N test examples (quick)
-    device: str = "cpu"  # where it trains, the reference included (see on_device)
+    device: str = "cpu"  # where it trains, the pipelines included (see on_device)
+    stop_at_target: bool = True  # False: train the whole schedule, then judge (a paper's table)
 
     @property
     def model(self) -> str:
-        """The model's name with its options, e.g. "lenet5 (variant=modern)"."""
+        """The model's name with its options, e.g. "cnn (channels=[8, 16], hidden=256)"."""
         if self.config is None:
-            return "classic-convnet"
+            return {REFERENCE: "classic-convnet", PUBLIC: "public-2conv"}[self.name]
         options = ", ".join(f"{k}={v}" for k, v in self.config.model_options.items())
         return f"{self.config.model} ({options})" if options else self.config.model
 
     def describe(self) -> dict[str, object]:
         """The settings that decide the result, for the JSON report."""
         settings: dict[str, object] = {
+            "dataset": self.dataset,
             "device": self.device,
             "threads": self.threads,
             "train_limit": self.train_limit,
@@ -65,51 +78,59 @@ class BenchCase:
             settings |= {"max_epochs": self.max_epochs, "budget_seconds": self.budget_seconds}
         return settings
 
+    def with_seed(self, seed: int) -> BenchCase:
+        """The same case, trained from `seed`."""
+        config = None if self.config is None else dataclasses.replace(self.config, seed=seed)
+        return dataclasses.replace(self, config=config)
 
-def _model_case(name: str, model: str, target: float, goal: float, **knobs: Any) -> BenchCase:
-    config = TrainConfig(model=model, target_acc=target, device="cpu", **knobs)
-    return BenchCase(name, target, goal, config)
+
+def _model_case(
+    name: str,
+    model: str,
+    target: float,
+    goal: float | None,
+    dataset: str = "mnist",
+    max_seeds: int | None = None,
+    **options: Any,
+) -> BenchCase:
+    """A case trained by the project's loop with the model's recipe tuned for `target`."""
+    config = TrainConfig(
+        model=model,
+        model_options=options,
+        dataset=dataset,
+        target_acc=target,
+        device="cpu",
+        recipe="tuned",
+    )
+    return BenchCase(name, target, goal, config, dataset=dataset, max_seeds=max_seeds)
 
 
-# Tuned on the 2-core machine; benchmarks/README.md has the measurements behind each knob.
-# Threads: torch's default (all cores) wins on an idle machine; on a busy one, pass --threads 1.
+def _paper_case(name: str, model: str, error: float, max_seeds: int, **options: Any) -> BenchCase:
+    """The model's everyday recipe trained to its end, judged against a paper's test `error`."""
+    config = TrainConfig(model=model, model_options=options, device="cpu", recipe="default")
+    return BenchCase(
+        name, round(1 - error, 6), None, config, max_seeds=max_seeds, stop_at_target=False
+    )
+
+
+# The goals are the issue's, for a 2-core CPU; the knobs live with the models (tuned recipes).
 CASES: dict[str, BenchCase] = {
     case.name: case
     for case in (
-        # One epoch is all the schedule has, so a high peak rate: 92.1-92.4% (seeds 0-2),
-        # where the recipe's 3e-3 stops at 91.7%.
-        _model_case("softmax", "softmax", 0.92, 1.0, epochs=1, batch_size=128, lr=1e-2),
-        # One hidden layer of 256 (the multiply-adds of 200-100) reaches 98.0% in 3 epochs
-        # where 200-100 reaches 97.8%; label smoothing adds the last 0.2-0.3%: 98.3%.
-        _model_case(
-            "mlp",
-            "mlp",
-            0.98,
-            5.0,
-            model_options={"hidden": [256]},
-            epochs=3,
-            batch_size=128,
-            lr=3e-3,
-            label_smoothing=0.1,
-        ),
-        # LeNet-5 with ReLU and max pooling: a third of the small CNN's multiply-adds, and
-        # 99.1-99.2% after 2 epochs where the small CNN (16, 32) stays at 98.9-99.0%. Batches
-        # of 256 run 1.15x faster than 128 and, with a higher peak rate, lose no accuracy.
-        _model_case(
-            "cnn",
-            "lenet5",
-            0.99,
-            8.0,
-            model_options={"variant": "modern"},
-            epochs=2,
-            batch_size=256,
-            lr=1.2e-2,
-            label_smoothing=0.1,
-        ),
-        # The model's own recipe (batch norm, dropout, augmentation) on a 6-epoch schedule:
-        # 99.5% after epoch 4 (an 8-epoch schedule needs 6).
-        _model_case("best", "best", 0.995, 90.0, epochs=6),
-        BenchCase(REFERENCE, 0.99, None, None),  # torch's default threads, as everyone runs it
+        _model_case("softmax", "softmax", 0.92, 0.3),
+        _model_case("mlp", "mlp", 0.98, 5.0),
+        # What `dnnx train --model cnn --target-acc 0.99` runs: one epoch.
+        _model_case("cnn", "cnn", 0.99, None),
+        # The record: the same recipe on a CNN with half the channels and a wider hidden layer.
+        _model_case("cnn-small", "cnn", 0.99, 2.5, channels=[8, 16], hidden=256),
+        _model_case("best", "best", 0.995, 15.0, max_seeds=10),
+        # LeCun et al. (1998): LeNet-5 without distortions, 0.95% test error.
+        _paper_case("lenet5-paper", "lenet5", 0.0095, max_seeds=5, variant="classic"),
+        # Fashion-MNIST within a minute (the 93% asked for is not reached yet; see BENCHMARKS.md).
+        _model_case("fashion", "best", 0.92, 60.0, dataset="fashion-mnist", max_seeds=5),
+        BenchCase(PUBLIC, 0.99, None, None),
+        # 4-5 minutes a run on 2 cores: three seeds are enough to place it.
+        BenchCase(REFERENCE, 0.99, None, None, max_seeds=3),
     )
 }
 CASE_NAMES: tuple[str, ...] = tuple(CASES)
@@ -137,7 +158,8 @@ def quick_version(case: BenchCase) -> BenchCase:
     """One epoch on a slice of the data, one thread, a target any working model reaches."""
     config = None
     if case.config is not None:
-        config = dataclasses.replace(case.config, epochs=1, target_acc=QUICK_TARGET)
+        target = QUICK_TARGET if case.stop_at_target else None
+        config = dataclasses.replace(case.config, epochs=1, target_acc=target)
     return dataclasses.replace(
         case,
         target_acc=QUICK_TARGET,

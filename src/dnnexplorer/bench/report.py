@@ -72,7 +72,9 @@ def _header(report: dict[str, Any]) -> list[str]:
         f"- torch {m['torch']}, Python {m['python']}, {m['system']}",
         f"- date: {m['date']}; load average when the run started: {m['load_average']}",
         *_throughput_lines(report),
-        f"- {s['repeats']} run(s) per case, each in a fresh process; medians shown",
+        f"- seeds 0-{s['seeds'] - 1} for every case (fewer where the case says so), one fresh "
+        "process per seed; accuracy: mean ± sample standard deviation over the seeds, and the "
+        "lowest and highest; times: median over the seeds, and the range",
     ]
 
 
@@ -93,9 +95,10 @@ MAIN_COLUMNS = (
     "case",
     "model",
     "target",
-    "reached",
+    "seeds reaching it",
+    "test acc, mean ± sd",
+    "lowest - highest",
     "epochs",
-    "test acc",
     "training s",
     "goal",
     "wall s",
@@ -109,20 +112,23 @@ MAIN_COLUMNS = (
 def _main_table(report: dict[str, Any]) -> list[str]:
     rows = [_row(MAIN_COLUMNS), _row(["---"] * len(MAIN_COLUMNS))]
     for c in report["cases"]:
-        m, floor = c["median"], c.get("floor", {})
+        m, floor, acc = c["median"], c.get("floor", {}), c.get("accuracy")
+        times = c.get("range", {})
         goal = c["goal_train_seconds"]
+        mark = " ✓" if c.get("meets_goal") else " ✗"
         rows.append(
             _row(
                 [
                     c["name"],
                     c["model"],
                     f"{c['target_acc']:.1%}",
-                    f"{c['reached']}/{c['repeats']}",
+                    f"{c['reached']}/{c['seeds']}",
+                    f"{acc['mean']:.2%} ± {acc['sd']:.2%}" if acc else "",
+                    f"{acc['min']:.2%} - {acc['max']:.2%}" if acc else "",
                     _num(m.get("epochs"), "{:g}"),
-                    _num(m.get("test_accuracy"), "{:.2%}"),
-                    _num(m.get("train_seconds"), "{:.2f}"),
-                    "" if goal is None else f"< {goal:g} s" + (" ✓" if c.get("meets_goal") else ""),
-                    _num(m.get("wall_seconds"), "{:.2f}"),
+                    _with_range(m.get("train_seconds"), times.get("train_seconds")),
+                    "" if goal is None else f"≤ {goal:g} s" + mark,
+                    _with_range(m.get("wall_seconds"), times.get("wall_seconds")),
                     _num(m.get("examples_per_second"), "{:,.0f}"),
                     _num(m.get("peak_memory_mib"), "{:,.0f}"),
                     _num(floor.get("floor_seconds"), "{:.3f}"),
@@ -138,7 +144,9 @@ def _speedup_lines(report: dict[str, Any]) -> list[str]:
         "wall s: from the launch of the case's process to the end of the epoch that reached the "
         "target (interpreter start, imports, data loading and evaluations included); training s: "
         "the training epochs alone. floor s: training FLOPs (3 x 2 x multiply-adds of the Linear "
-        "and Conv2d layers, per example) x examples x epochs / matmul throughput."
+        "and Conv2d layers, per example) x examples x epochs / matmul throughput. goal: ✓ when "
+        "the mean accuracy over the seeds reaches the target and the median training time is "
+        "within the goal."
     ]
     for c in report["cases"]:
         speedup = c.get("speedup_vs_reference")
@@ -167,6 +175,15 @@ def _parts_table(report: dict[str, Any]) -> list[str]:
         keys = ("startup", "import", "data", "train", "other", "wall")
         rows.append(_row([c["name"], *(f"{m[k + '_seconds']:.2f}" for k in keys)]))
     return rows
+
+
+def _with_range(median: float | None, low_high: list[float] | None) -> str:
+    """ "2.31 (2.20-2.52)": the median and the range over the seeds."""
+    if median is None:
+        return ""
+    if not low_high:
+        return f"{median:.2f}"
+    return f"{median:.2f} ({low_high[0]:.2f}-{low_high[1]:.2f})"
 
 
 def _row(cells: Any) -> str:

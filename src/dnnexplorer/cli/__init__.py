@@ -46,7 +46,7 @@ COMMANDS = {
         "Predict the digit (or class) in each IMAGE: photos, scans, canvas exports.",
     ),
     "ladder": (
-        "train",
+        "ladder",
         "ladder",
         "Train softmax -> mlp -> cnn -> lenet5 (1998 and modern) -> best; compare them in a table.",
     ),

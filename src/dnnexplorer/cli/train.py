@@ -1,4 +1,4 @@
-"""`dnnx train` and `dnnx ladder`: train one model, or the workshop's whole ladder of models."""
+"""`dnnx train`: train one model and write its run folder."""
 
 from __future__ import annotations
 
@@ -8,27 +8,22 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from dnnexplorer.cli.data import load_with_progress
 from dnnexplorer.cli.progress import make_progress
 from dnnexplorer.errors import ConfigError
 from dnnexplorer.models import list_models
 from dnnexplorer.train import TrainConfig, distributed, resume_training, run_training
-from dnnexplorer.train.config import OPTIMIZERS, PRECISIONS, SCHEDULES, parse_batch_size
+from dnnexplorer.train.config import (
+    OPTIMIZERS,
+    PRECISIONS,
+    RECIPES,
+    SCHEDULES,
+    parse_batch_size,
+    parse_betas,
+)
 from dnnexplorer.train.distributed import world_from_env
 from dnnexplorer.train.runs import RunFolder, default_run_dir
-
-# The ladder's rungs: a name for the table -> (registered model, its options).
-LADDER: dict[str, tuple[str, dict[str, Any]]] = {
-    "softmax": ("softmax", {}),
-    "mlp": ("mlp", {}),
-    "cnn": ("cnn", {}),
-    "lenet5": ("lenet5", {"variant": "classic"}),
-    "lenet5-modern": ("lenet5", {"variant": "modern"}),
-    "best": ("best", {}),
-}
 
 
 def _model_options(
@@ -65,7 +60,19 @@ def _model_options(
 def _refuse_changes_on_resume() -> None:
     """A resumed run keeps its saved config, so that it ends as the uninterrupted run would."""
     source = click.get_current_context().get_parameter_source
-    flags = ("model", "epochs", "batch_size", "lr", "optimizer", "schedule", "seed", "out")
+    flags = (
+        "model",
+        "epochs",
+        "batch_size",
+        "lr",
+        "optimizer",
+        "betas",
+        "schedule",
+        "seed",
+        "target_acc",
+        "recipe",
+        "out",
+    )
     given = [f for f in flags if source(f) == click.core.ParameterSource.COMMANDLINE]
     if given:
         names = ", ".join("--" + f.replace("_", "-") for f in given)
@@ -74,6 +81,10 @@ def _refuse_changes_on_resume() -> None:
 
 def _batch_size(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
     return None if value is None else parse_batch_size(value)
+
+
+def _betas(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    return None if value is None else parse_betas(value)
 
 
 model_names = [entry.name for entry in list_models()]
@@ -99,6 +110,12 @@ model_names = [entry.name for entry in list_models()]
 )
 @click.option("--lr", type=float, help="Learning rate (peak rate for onecycle).")
 @click.option("--optimizer", type=click.Choice(OPTIMIZERS), help="sgd, momentum (0.9) or adam.")
+@click.option(
+    "--betas",
+    callback=_betas,
+    metavar="B1,B2",
+    help="Adam's averaging rates, e.g. 0.9,0.999 (torch's); lower forgets faster.",
+)
 @click.option("--schedule", type=click.Choice(SCHEDULES), help="Learning-rate schedule.")
 @click.option("--weight-decay", type=float, help="L2 penalty (AdamW's decoupled form for adam).")
 @click.option("--label-smoothing", type=float, help="Cross-entropy label smoothing, e.g. 0.1.")
@@ -114,7 +131,21 @@ model_names = [entry.name for entry in list_models()]
     metavar="KEY=VALUE",
     help="Any other model option, e.g. --option channels=[16,32].",
 )
-@click.option("--target-acc", type=float, help="Stop at the first epoch reaching this accuracy.")
+@click.option(
+    "--target-acc",
+    type=float,
+    help="Reach this test accuracy as fast as possible: stop at the first epoch reaching it, "
+    "with the recipe tuned for it where the model has one (then --epochs only caps it).",
+)
+@click.option(
+    "--recipe",
+    type=click.Choice(RECIPES),
+    default="auto",
+    show_default=True,
+    help="Where unset knobs come from. auto: the recipe tuned for --target-acc if the model has "
+    "one, else the model's default; default: the model's everyday recipe, its schedule spread "
+    "over --epochs; tuned: the tuned one, or an error.",
+)
 @click.option(
     "--val-size",
     type=int,
@@ -168,6 +199,7 @@ def train(
     batch_size: Any,
     lr: float | None,
     optimizer: str | None,
+    betas: tuple[float, float] | None,
     schedule: str | None,
     weight_decay: float | None,
     label_smoothing: float | None,
@@ -178,6 +210,7 @@ def train(
     variant: str | None,
     options: tuple[str, ...],
     target_acc: float | None,
+    recipe: str,
     val_size: int,
     seed: int,
     device: str,
@@ -213,11 +246,13 @@ def train(
             batch_size=batch_size,
             lr=lr,
             optimizer=optimizer,
+            betas=betas,
             schedule=schedule,
             weight_decay=weight_decay,
             label_smoothing=label_smoothing,
             augment=augment,
             target_acc=target_acc,
+            recipe=recipe,
             val_size=val_size,
             seed=seed,
             device=device,
@@ -231,6 +266,7 @@ def train(
         out = out or default_run_dir(config)
         data = load_with_progress(config.dataset, data_dir)
         say(f"training {config.model} on {config.dataset} -> {out}")
+        say(describe_recipe(config))
         with make_progress(int(config.epochs), err=as_json) as progress:
             result = run_training(
                 config,
@@ -251,83 +287,34 @@ def train(
             f"{s['model']}: test accuracy {s['test_accuracy']:.2%} after {s['epochs']} epoch(s), "
             f"{s['train_seconds']:.1f}s training, {s['params']:,} parameters -> {result.run_dir}"
         )
+        if s["target_acc"] is not None:
+            click.echo(describe_target(s))
+
+
+def describe_recipe(config: TrainConfig) -> str:
+    """One line on the knobs a run uses, and where they come from (for the start of a run)."""
+    source = (
+        f"the recipe tuned to reach {config.target_acc:.2%} fast"
+        if config.recipe == "tuned"
+        else "the model's recipe, with your changes"
+    )
+    knobs = f"{config.epochs} epoch(s), batch {config.batch_size}, {config.optimizer}"
+    if config.optimizer == "adam" and config.betas != (0.9, 0.999):
+        knobs += f" (betas {config.betas[0]:g}, {config.betas[1]:g})"
+    knobs += f", {config.schedule} schedule peaking at lr {config.lr:g}"
+    return f"recipe: {source}: {knobs}"
+
+
+def describe_target(s: dict[str, Any]) -> str:
+    """Whether the run reached its --target-acc, and what to try if it did not."""
+    target, acc = s["target_acc"], s["test_accuracy"]
+    if s["target_reached"]:
+        return f"target {target:.2%} reached at epoch {s['epochs']}"
+    return (
+        f"target {target:.2%} not reached: {acc:.2%} when the schedule ended at epoch "
+        f"{s['epochs']}; try another --seed, or a longer schedule: --recipe default --epochs N"
+    )
 
 
 def _silent(*args: Any, **kwargs: Any) -> None:
     """Ranks other than 0 print nothing."""
-
-
-@click.command()
-@click.option("--dataset", "-d", default="mnist", show_default=True)
-@click.option(
-    "--models",
-    default=",".join(LADDER),
-    show_default=True,
-    help=f"Comma-separated rungs to train, in order, from: {', '.join(LADDER)}.",
-)
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path),
-    default=Path("runs/ladder"),
-    show_default=True,
-    help="Folder for the runs (one sub-folder per model).",
-)
-@click.option("--overwrite", is_flag=True, help="Replace earlier ladder runs in --out.")
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--device", default="auto", show_default=True)
-@click.option("--data-dir", type=click.Path(path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print the table as JSON (last line).")
-def ladder(
-    dataset: str,
-    models: str,
-    out: Path,
-    overwrite: bool,
-    seed: int,
-    device: str,
-    data_dir: Path | None,
-    as_json: bool,
-) -> None:
-    """Train softmax -> mlp -> cnn -> lenet5 (1998 and modern) -> best; compare them in a table.
-
-    The workshop's story of gradually enhancing the accuracy, in one command. Each model trains
-    with its recipe (see `dnnx train --help` for changing one).
-    """
-    rungs = [m.strip() for m in models.split(",") if m.strip()]
-    unknown = [r for r in rungs if r not in LADDER]
-    if unknown:
-        raise ConfigError(
-            f"--models: unknown rung(s) {', '.join(unknown)}; choose from {', '.join(LADDER)}"
-        )
-    rows = []
-    data = load_with_progress(dataset, data_dir)
-    for name in rungs:
-        model, options = LADDER[name]
-        config = TrainConfig(
-            model=model, model_options=options, dataset=dataset, seed=seed, device=device
-        ).resolved()
-        click.echo(f"== {name} ==", err=as_json)
-        with make_progress(int(config.epochs), err=as_json) as progress:
-            result = run_training(
-                config,
-                out_dir=out / f"{name}-{dataset}",
-                dataset=data,
-                callbacks=[progress],
-                overwrite=overwrite,
-            )
-        keys = ("params", "epochs", "test_accuracy", "train_seconds")
-        rows.append({"model": name} | {k: result.summary[k] for k in keys})
-    if as_json:
-        click.echo(json.dumps(rows))
-        return
-    table = Table(title=f"The ladder on {dataset}")
-    for column in ("model", "parameters", "epochs", "test accuracy", "training seconds"):
-        table.add_column(column, justify="left" if column == "model" else "right")
-    for r in rows:
-        table.add_row(
-            r["model"],
-            f"{r['params']:,}",
-            str(r["epochs"]),
-            f"{r['test_accuracy']:.2%}",
-            f"{r['train_seconds']:.1f}",
-        )
-    Console().print(table)

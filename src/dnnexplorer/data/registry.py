@@ -44,6 +44,7 @@ class DatasetSpec:
     mean: float
     std: float
     license: str = ""
+    mirror_invariant: bool = False  # a mirror image keeps its class (clothes do, digits do not)
 
     def file(self, split: str, kind: str) -> DataFile:
         """The file holding `kind` ("images"/"labels") of `split` ("train"/"test")."""
@@ -125,6 +126,7 @@ FASHION_MNIST = DatasetSpec(
     mean=0.2860,
     std=0.3530,
     license="MIT",
+    mirror_invariant=True,
 )
 
 _DATASETS: dict[str, DatasetSpec] = {spec.name: spec for spec in (MNIST, FASHION_MNIST)}

@@ -17,6 +17,7 @@ from dnnexplorer.models.activations import (
 from dnnexplorer.models.registry import (
     ModelEntry,
     Recipe,
+    TunedRecipe,
     count_parameters,
     create_model,
     get_entry,
@@ -39,6 +40,7 @@ __all__ = [
     "Maxout",
     "ModelEntry",
     "Recipe",
+    "TunedRecipe",
     "activation_width_factor",
     "count_parameters",
     "create_model",

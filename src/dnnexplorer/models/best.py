@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from torch import Tensor, nn
 
 from dnnexplorer.errors import ConfigError
-from dnnexplorer.models.registry import Recipe, register_model
+from dnnexplorer.models.registry import Recipe, TunedRecipe, register_model
 
 FINAL_SIZE = 3  # 28 -> 14 -> 7 -> 3: max pooling floors 7/2 and drops an all-background edge
 
@@ -82,6 +82,29 @@ class BestCNN(nn.Module):
         weight_decay=1e-4,
         augment=True,
         label_smoothing=0.05,
+    ),
+    tuned=(
+        # The everyday recipe on a 6-epoch schedule: 99.5% after epoch 4 or 5 (an 8-epoch
+        # schedule needs 6; a 3-epoch one ends at 99.4%).
+        TunedRecipe(
+            "mnist",
+            0.995,
+            Recipe(
+                epochs=6,
+                batch_size=128,
+                lr=4e-3,
+                weight_decay=1e-4,
+                augment=True,
+                label_smoothing=0.05,
+            ),
+        ),
+        # Fashion-MNIST in a minute: 6 epochs without augmentation (92.5% with seed 0; with
+        # shifts, rotations and mirrorings 90.1%: 6 epochs are too few to profit from them).
+        TunedRecipe(
+            "fashion-mnist",
+            0.92,
+            Recipe(epochs=6, batch_size=128, lr=4e-3, weight_decay=1e-4, label_smoothing=0.05),
+        ),
     ),
 )
 def build_best(

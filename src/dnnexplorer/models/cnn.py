@@ -19,7 +19,7 @@ from dnnexplorer.models.activations import (
     activation_width_factor,
     make_activation,
 )
-from dnnexplorer.models.registry import Recipe, register_model
+from dnnexplorer.models.registry import FAST_BETAS, Recipe, TunedRecipe, register_model
 
 IMAGE_SIZE = 28
 MAX_BLOCKS = 3  # 28 -> 14 -> 7 -> 3: a fourth halving would leave a single pixel
@@ -83,6 +83,14 @@ def _check_shape_options(channels: Sequence[int], hidden: int, kernel_size: int)
     "cnn",
     description="small CNN: conv-pool-relu blocks (16, 32 channels) + fully connected head",
     recipe=Recipe(epochs=4, batch_size=128, lr=3e-3, optimizer="adam", schedule="onecycle"),
+    tuned=(
+        # One epoch: a high peak rate, label smoothing and a fast-forgetting Adam.
+        TunedRecipe(
+            "mnist",
+            0.99,
+            Recipe(epochs=1, batch_size=128, lr=1e-2, label_smoothing=0.1, betas=FAST_BETAS),
+        ),
+    ),
 )
 def build_cnn(
     num_classes: int = 10,

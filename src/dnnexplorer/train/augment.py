@@ -1,9 +1,11 @@
-"""Data augmentation on tensors: small random shifts and rotations of a whole batch at once.
+"""Data augmentation on tensors: small random shifts, rotations (and mirrorings) of a whole batch.
 
 A digit moved by a pixel or tilted by a few degrees is still the same digit, so showing the model
 such variants is like having more training data: it learns what matters (the strokes) rather
-than where exactly they sit. All images of a batch are warped in one `affine_grid` +
-`grid_sample` call, with one random affine transform per image and no Python loop per sample.
+than where exactly they sit. A mirrored shirt is still a shirt, but a mirrored 2 is no digit at
+all: mirroring is used only for datasets whose classes survive it (Fashion-MNIST). All images
+of a batch are warped in one `affine_grid` + `grid_sample` call, with one random affine
+transform per image and no Python loop per sample.
 """
 
 from __future__ import annotations
@@ -20,8 +22,10 @@ def random_shift_rotate(
     generator: torch.Generator,
     max_shift: float = 2.0,
     max_degrees: float = 10.0,
+    mirror: bool = False,
 ) -> Tensor:
-    """Shift each image by up to `max_shift` pixels and rotate it by up to `max_degrees`.
+    """Shift each image by up to `max_shift` pixels and rotate it by up to `max_degrees`;
+    with `mirror`, also flip half of the images left to right (at random).
 
     `x` is a batch (B, C, H, W); the result has the same shape, dtype and device. The random
     draws come from `generator` alone, so the same generator state gives the same batch. Areas
@@ -29,11 +33,14 @@ def random_shift_rotate(
     is background, so this stays right whatever normalisation the pixels went through.
     """
     b, _, h, w = x.shape
-    draws = torch.rand(b, 3, generator=generator, device=generator.device)  # (B, 3) in [0, 1)
-    draws = (2 * draws - 1).to(device=x.device, dtype=x.dtype)  # (B, 3) in [-1, 1)
+    columns = 4 if mirror else 3
+    draws = torch.rand(b, columns, generator=generator, device=generator.device)  # in [0, 1)
+    draws = (2 * draws - 1).to(device=x.device, dtype=x.dtype)  # (B, columns) in [-1, 1)
     angle = draws[:, 0] * math.radians(max_degrees)  # (B,)
     shift_x, shift_y = draws[:, 1] * max_shift, draws[:, 2] * max_shift  # (B,) pixels
     theta = _affine_matrices(angle, shift_x, shift_y, h, w)  # (B, 2, 3)
+    if mirror:  # x -> -x before the rest of the warp: a left-right flip of the image
+        theta[:, :, 0] *= torch.where(draws[:, 3] < 0, -1.0, 1.0).unsqueeze(1)
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)  # (B, H, W, 2)
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
 

@@ -12,7 +12,12 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from dnnexplorer.errors import ConfigError
-from dnnexplorer.models.registry import OPTIMIZERS, SCHEDULES
+from dnnexplorer.models.registry import (
+    OPTIMIZERS,
+    RECIPES,
+    SCHEDULES,
+    check_betas,
+)
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("auto", "fp32", "bf16")
@@ -27,6 +32,12 @@ class TrainConfig:
 
     batch_size: 1 is stochastic gradient descent, "full" is batch gradient descent (the whole
     training set per step), anything between is mini-batch gradient descent.
+
+    recipe: where the fields left as None come from. "default" is the model's everyday recipe,
+    its schedule spread over `epochs`. "tuned" is the recipe tuned (and benchmarked over many
+    seeds) to reach `target_acc` as fast as possible; `epochs` then only caps its schedule.
+    "auto" (the default) is "tuned" when a target is given and the model has a recipe tuned for
+    it on this dataset, else "default". A resolved config says which one it used.
     """
 
     model: str = "softmax"
@@ -36,6 +47,7 @@ class TrainConfig:
     batch_size: BatchSize | None = None
     lr: float | None = None
     optimizer: str | None = None
+    betas: tuple[float, float] | None = None  # Adam's averaging rates (beta1, beta2)
     schedule: str | None = None
     weight_decay: float | None = None
     label_smoothing: float | None = None
@@ -47,9 +59,14 @@ class TrainConfig:
     precision: str = "auto"
     compile: bool = False
     threads: int | None = None  # CPU threads; None: measured for the model and batch (threads.py)
+    recipe: str = "auto"
 
     def __post_init__(self) -> None:
         _check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        _check_choice("recipe", self.recipe, RECIPES)
+        if self.betas is not None:
+            # config.json stores a list; the config always holds a tuple
+            object.__setattr__(self, "betas", check_betas(self.betas, "--betas"))
         _check_choice("schedule", self.schedule, SCHEDULES)
         _check_choice("device", self.device, DEVICES)
         _check_choice("precision", self.precision, PRECISIONS)
@@ -74,11 +91,29 @@ class TrainConfig:
             raise ConfigError(f"--target-acc is a fraction in (0, 1], got {self.target_acc}")
 
     def resolved(self) -> TrainConfig:
-        """This config with every None field filled in from the model's recipe."""
+        """This config with every None field filled in from its recipe (see `recipe` above).
+
+        With a tuned recipe, the epochs asked for cap the tuned schedule: `--epochs 10` with a
+        recipe tuned to reach the target in 2 epochs trains (at most) 2.
+        """
         from dnnexplorer.models import get_entry
 
-        recipe = dataclasses.asdict(get_entry(self.model).recipe)
-        filled = {k: recipe[k] for k, v in self.to_dict().items() if v is None and k in recipe}
+        entry = get_entry(self.model)
+        if self.recipe == "default":
+            return self._filled_from(entry.recipe)
+        tuned = entry.tuned_recipe(self.dataset, self.target_acc)
+        if tuned is None:
+            if self.recipe == "tuned":
+                raise ConfigError(entry.no_tuned_recipe_message(self.dataset, self.target_acc))
+            return dataclasses.replace(self._filled_from(entry.recipe), recipe="default")
+        capped = dataclasses.replace(
+            self, epochs=min(tuned.epochs, self.epochs or tuned.epochs), recipe="tuned"
+        )
+        return capped._filled_from(tuned)
+
+    def _filled_from(self, recipe: Any) -> TrainConfig:
+        values = dataclasses.asdict(recipe)
+        filled = {k: values[k] for k, v in self.to_dict().items() if v is None and k in values}
         return dataclasses.replace(self, **filled)
 
     def to_dict(self) -> dict[str, Any]:
@@ -107,6 +142,15 @@ def parse_batch_size(text: str) -> BatchSize:
     if value < 1:
         raise ConfigError(f"--batch-size must be a positive integer or 'full', got {text!r}")
     return value
+
+
+def parse_betas(text: str) -> tuple[float, float]:
+    """'0.7,0.9' -> (0.7, 0.9): Adam's two averaging rates, each in [0, 1)."""
+    try:
+        values = [float(part) for part in text.split(",")]
+    except ValueError:
+        raise ConfigError(f"--betas takes two numbers like 0.9,0.999; got {text!r}") from None
+    return check_betas(values, "--betas")
 
 
 def _check_choice(name: str, value: str | None, choices: tuple[str, ...]) -> None:

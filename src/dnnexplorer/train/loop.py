@@ -50,6 +50,7 @@ class TrainData:
     std: float
     val_images: torch.Tensor | None = None
     val_labels: torch.Tensor | None = None
+    mirror: bool = False  # augmentation may mirror images (their classes survive it)
 
 
 @dataclass
@@ -180,7 +181,7 @@ def train_one_epoch(
             # index_select: the same rows as train_images[part], without fancy-indexing overhead
             x = normalize(data.train_images.index_select(0, part), data.mean, data.std)
             if config.augment:
-                x = random_shift_rotate(x, generator)
+                x = random_shift_rotate(x, generator, mirror=data.mirror)
             y = data.train_labels.index_select(0, part)  # (B,)
             last_part = i == len(parts) - 1
             # DDP averages gradients across processes once, after the batch's last chunk.

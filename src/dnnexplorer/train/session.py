@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from dnnexplorer import __version__
-from dnnexplorer.data import Dataset, load_dataset
+from dnnexplorer.data import Dataset, dataset_names, get_dataset, load_dataset
 from dnnexplorer.data.batches import normalize, split_validation
 from dnnexplorer.data.locate import user_cache_root
 from dnnexplorer.errors import RunError
@@ -64,6 +64,7 @@ def prepare_data(dataset: Dataset, config: TrainConfig, device: torch.device) ->
         std=dataset.std,
         val_images=val_x,
         val_labels=val_y,
+        mirror=dataset.name in dataset_names() and get_dataset(dataset.name).mirror_invariant,
     )
 
 
@@ -218,6 +219,7 @@ def make_summary(
         "val_accuracy": last.val_accuracy if last else None,
         "target_acc": config.target_acc,
         "target_reached": reached,
+        "recipe": config.recipe,
         "complete": not state.stop_requested and (state.epoch >= int(config.epochs) or reached),
         "train_seconds": round(train_seconds, 3),
         "wall_seconds": round(wall_seconds, 3),

@@ -8,10 +8,13 @@ model on a real batch, with one thread and with all of them, taken in turns; the
 a tie goes to all threads. The run trains with the winner and `summary.json` records it.
 
 The choice is cached per machine, model, batch and precision (in the user cache,
-`threads.json`), so that runs with the same flags on the same machine use the same threads:
-the last bits of a convolution can change with the number of threads, and a run must be
-reproducible. `--threads N` decides instead of measuring, and so does the OMP_NUM_THREADS
-environment variable (what a cluster's job scripts and a careful user on a shared machine set);
+`threads.json`), so that runs with the same flags on the same machine use the same threads: the
+last bits of a convolution can change with the number of threads, and a run must be
+reproducible. A measurement taken while other programs kept the cores busy (a load average of at
+least half the cores) decides for that run only and is not cached: all threads can lose by 10x
+to one while they fight another program for the cores, which says nothing about an idle machine.
+`--threads N` decides instead of measuring, and so does the OMP_NUM_THREADS environment variable
+(what a cluster's job scripts and a careful user on a shared machine set);
 GPUs and torchrun's processes keep the threads they were given.
 """
 
@@ -44,6 +47,7 @@ class ThreadChoice:
     """The threads a run uses and how they were chosen.
 
     `source`: "asked" (--threads), "measured", "cached" (measured by an earlier run),
+    "measured on a busy machine" (for this run only, not cached),
     "one core", "device" (a GPU trains: CPU threads hardly matter) or "processes" (torchrun
     set them, one share of the cores per process).
     `step_ms`: the median training step by thread count, when measured.
@@ -92,12 +96,22 @@ def choose_threads(
     cached = _read_cache(cache_dir).get(key)
     if isinstance(cached, dict) and cached.get("threads") in range(1, cores + 1):
         return ThreadChoice(int(cached["threads"]), "cached", _step_ms(cached))
+    busy = machine_is_busy(cores)
     step_ms = measure_steps(model, make_batch(), precision, (1, cores))
     best = min(step_ms, key=lambda t: (step_ms[t], -t))  # a tie goes to more threads
+    if busy:
+        return ThreadChoice(best, "measured on a busy machine", step_ms)
     choice = ThreadChoice(best, "measured", step_ms)
     if cache_dir is not None:
         _write_cache(cache_dir, key, choice)
     return choice
+
+
+def machine_is_busy(cores: int) -> bool:
+    """Whether other work keeps the cores busy: a 1-minute load average of half of them or more."""
+    if not hasattr(os, "getloadavg"):
+        return False
+    return os.getloadavg()[0] >= cores / 2
 
 
 def measure_steps(
