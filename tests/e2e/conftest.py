@@ -31,6 +31,7 @@ CHROMIUM_FLAGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    "--host-resolver-rules=MAP ondemand.test 127.0.0.1",  # the proxy test's portal name
 ]
 DRAW_MODEL = "mlp-draw"  # the model the Draw tests use: recognises hand-drawn digits
 CNN_MODEL = "cnn-small"  # a convolutional model: the Draw page shows its feature maps

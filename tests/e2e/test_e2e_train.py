@@ -47,7 +47,7 @@ def test_a_softmax_run_trains_live_then_appears_on_the_runs_page(page, lab_url) 
     expect(page.locator("#first-layer img")).to_have_count(10)
     page.wait_for_function("() => Chart.getChart('loss-chart').data.datasets[1].data.length > 0")
 
-    page.click("a[href='/runs']")
+    page.click("nav a[href='runs']")
     row = page.locator("#runs tr", has_text="e2e-softmax")
     expect(row).to_contain_text("softmax")
     expect(row).to_contain_text("complete")

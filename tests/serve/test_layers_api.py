@@ -269,6 +269,6 @@ def test_the_run_routes_still_answer_beside_the_layer_routes(layers_client) -> N
     assert page.status_code == 200 and "Inside a CNN" in page.text
     scripts = ("inside-sums", "inside-view", "inside-rows", "inside-detail", "inside-pad", "inside")
     for script in scripts:
-        assert f"/static/learn/{script}.js" in page.text
+        assert f'"static/learn/{script}.js"' in page.text
         assert layers_client.get(f"/static/learn/{script}.js").status_code == 200
     assert layers_client.get("/static/learn/inside.css").status_code == 200

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +36,7 @@ def png_of_a_stroke(size: int = 280, mode: str = "L") -> bytes:
 def test_pages_are_served_with_a_policy_allowing_only_the_lab_itself(client, route) -> None:
     page = client.get(route)
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
-    assert "<canvas" in page.text and "/static/vendor/chart.umd.min.js" in page.text
+    assert "<canvas" in page.text and '"static/vendor/chart.umd.min.js"' in page.text
     assert "default-src 'self'" in page.headers["content-security-policy"]
 
 
@@ -46,25 +47,42 @@ def test_one_shell_and_one_list_build_every_pages_head_and_navigation(client) ->
         assert html.count("<title>") == 1 and html.index("<title>") < html.index("</head>")
         assert "<!--head-->" not in html and "<!--main-->" not in html
         assert html.count("<nav>") == 1 and "<nav></nav>" not in html
+        relative = {route: route.lstrip("/") or "./" for route, _ in NAVIGATION}  # see <base>
         for link, title in NAVIGATION:
-            assert f'href="{link}"' in html and f">{title}</a>" in html
+            assert f'href="{relative[link]}"' in html and f">{title}</a>" in html
         assert html.count('class="current"') == 1
-        assert f'<a href="{section}" class="current">' in html
+        assert f'<a href="{relative[section]}" class="current">' in html
 
 
 def test_the_learn_index_links_every_learn_page(client) -> None:
     html = client.get("/learn").text
     learn_pages = [route for route in PAGES if route.startswith("/learn/")]
-    assert learn_pages and all(f'href="{route}"' in html for route in learn_pages)
+    assert learn_pages and all(f'href="{route[1:]}"' in html for route in learn_pages)
 
 
 def test_every_script_and_style_a_page_names_is_served_by_the_lab(client) -> None:
-    """Offline: no page may load anything from another host."""
-    for route in ("/", "/train", "/runs"):
+    """Offline: no page may load anything from another host. Behind a proxy: every address in
+    a page is relative to its <base>, so none starts with "/"."""
+    for route in PAGES:
         html = client.get(route).text
         assert "http://" not in html and "https://" not in html
-        for asset in ("/static/lab.css", "/static/lab.js", "/static/vendor/chart.umd.min.js"):
-            assert client.get(asset).status_code == 200
+        assert '<base href="/">' in html
+        addresses = re.findall(r'(?:src|href)="([^"]*)"', html)
+        assert [a for a in addresses if a.startswith("/")] == ["/"], route  # the base only
+        for asset in (a for a in addresses if a.startswith("static/")):
+            assert client.get("/" + asset).status_code == 200, (route, asset)
+
+
+def test_pages_under_a_proxy_prefix_address_the_lab_under_it(trained_runs) -> None:
+    prefixed = TestClient(
+        create_app(trained_runs), base_url="http://127.0.0.1", root_path="/rnode/n1/8000"
+    )
+    html = prefixed.get("/learn/inside").text
+    assert '<base href="/rnode/n1/8000/">' in html and '<a href="learn" class="current">' in html
+    for script in ("static/lab.js", "static/learn/inside.js"):
+        assert f'"{script}"' in html
+    scripts = (STATIC / "lab.js").read_text() + (STATIC / "learn" / "inside.js").read_text()
+    assert '"/api' not in scripts and "`/api" not in scripts  # fetches are relative too
     assert (STATIC / "vendor" / "chart.js.LICENSE.md").read_text().startswith("The MIT License")
 
 

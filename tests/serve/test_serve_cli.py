@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -15,23 +16,28 @@ import pytest
 from dnnexplorer.cli.serve import is_loopback
 from dnnexplorer.train.runs import RunFolder
 
+TOKEN = "test-token-0123456789abcdef"  # given with --token, so the tests can send it
+
 
 def dnnx(*args: object) -> list[str]:
     """`python -m dnnexplorer serve ...` as a command line."""
     return [sys.executable, "-m", "dnnexplorer", *map(str, args)]
 
 
-def start_lab(port: int, *args: object) -> subprocess.Popen:
+def start_lab(port: int, *args: object, token: str | None = TOKEN) -> subprocess.Popen:
+    """`dnnx serve --port PORT ARGS` (with --token TOKEN unless token is None), once it answers."""
+    given = ("--token", token) if token else ()
     process = subprocess.Popen(
-        dnnx("serve", "--port", port, *args),
+        dnnx("serve", "--port", port, *given, *args),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env=os.environ | {"PYTHONUNBUFFERED": "1"},
     )
     deadline = time.monotonic() + 60
     while True:
         try:
-            if request(port, "GET", "/api/train")[0] == 200:
+            if request(port, "GET", "/api/train", token=token)[0] in (200, 401):
                 return process
         except OSError:
             pass
@@ -41,10 +47,15 @@ def start_lab(port: int, *args: object) -> subprocess.Popen:
         time.sleep(0.2)
 
 
-def request(port: int, method: str, path: str, form: dict | None = None) -> tuple[int, dict]:
+def request(
+    port: int, method: str, path: str, form: dict | None = None, token: str | None = TOKEN
+) -> tuple[int, dict]:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     body = json.dumps(form) if form is not None else None
-    connection.request(method, path, body, {"Content-Type": "application/json"})
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"token {token}"
+    connection.request(method, path, body, headers)
     response = connection.getresponse()
     answer = response.status, json.loads(response.read())
     connection.close()
@@ -78,7 +89,7 @@ def test_only_loopback_addresses_count_as_local(host, loopback) -> None:
 def test_the_lab_binds_to_localhost_and_stops_on_ctrl_c(tmp_path, live_port) -> None:
     process = start_lab(live_port, "--runs", tmp_path / "runs")
     page = http.client.HTTPConnection("127.0.0.1", live_port, timeout=30)
-    page.request("GET", "/api/train/events")  # a Train page left open
+    page.request("GET", "/api/train/events", headers={"Authorization": f"token {TOKEN}"})
     stream = page.getresponse()
     received = b""
     while b"event: idle" not in received:
@@ -92,10 +103,57 @@ def test_the_lab_binds_to_localhost_and_stops_on_ctrl_c(tmp_path, live_port) -> 
     page.close()
 
 
-def test_an_open_host_prints_a_warning_that_there_is_no_login(tmp_path, live_port) -> None:
+def test_an_open_host_prints_a_warning(tmp_path, live_port) -> None:
     process = start_lab(live_port, "--host", "0.0.0.0", "--runs", tmp_path)
     code, _, err = interrupt(process)
-    assert code == 0 and "warning: the lab has no login" in err
+    assert code == 0 and "warning: the lab listens on 0.0.0.0" in err
+
+
+def test_a_new_token_guards_the_lab_and_appears_only_in_the_printed_address(
+    tmp_path, live_port
+) -> None:
+    """No --token: a random one; every request without it is refused; it is printed once."""
+    process = start_lab(live_port, "--runs", tmp_path, token=None)
+    first = process.stdout.readline()
+    assert first.startswith(f"dnnx lab on http://127.0.0.1:{live_port}/?token="), first
+    token = first.split("?token=")[1].split()[0]
+    assert len(token) >= 40
+    for path in ("/", "/runs", "/learn/filters", "/api/runs", "/api/train", "/static/lab.js"):
+        status, answer = request(live_port, "GET", path, token=None)
+        assert status == 401 and "needs its token" in answer["error"], path
+    assert request(live_port, "GET", "/api/runs", token=token[:-1] + "x")[0] == 401
+    assert request(live_port, "POST", "/api/train", {"model": "softmax"}, token=None)[0] == 401
+    assert request(live_port, "GET", "/api/runs", token=token)[0] == 200
+
+    visit = http.client.HTTPConnection("127.0.0.1", live_port, timeout=30)
+    visit.request("GET", f"/train?token={token}")  # the printed address, as a browser opens it
+    answer = visit.getresponse()
+    answer.read()
+    assert answer.status == 303 and answer.getheader("Location") == "/train"
+    cookie = answer.getheader("Set-Cookie")
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    visit.request("GET", "/train", headers={"Cookie": cookie.split(";")[0]})
+    page = visit.getresponse()
+    assert page.status == 200 and b"<html" in page.read()
+    visit.close()
+    code, out, err = interrupt(process)
+    assert code == 0, err
+    assert (first + out + err).count(token) == 1  # the printed address, nowhere else
+
+
+def test_no_token_is_loud_and_a_short_token_is_refused(tmp_path, live_port) -> None:
+    process = start_lab(live_port, "--runs", tmp_path, "--no-token", token=None)
+    assert request(live_port, "GET", "/api/runs", token=None)[0] == 200
+    code, out, err = interrupt(process)
+    assert code == 0 and "WARNING: --no-token" in err and "?token=" not in out
+    for args, message in (
+        (("--token", "short"), "at least 16 characters"),
+        (("--token", "a" * 20 + "<>"), "only letters, digits"),
+        (("--token", TOKEN, "--no-token"), "contradict"),
+    ):
+        result = subprocess.run(dnnx("serve", *args), capture_output=True, text=True, timeout=60)
+        assert result.returncode == 2 and message in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr
 
 
 def test_a_bad_port_is_a_one_line_usage_error() -> None:

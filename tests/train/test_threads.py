@@ -79,10 +79,22 @@ def test_a_measurement_on_a_busy_machine_is_used_once_not_cached(monkeypatch, tm
     assert (calm.threads, calm.source) == (2, "measured")  # measured again, then cached
 
 
-def test_busy_means_a_load_of_half_the_cores(monkeypatch):
-    monkeypatch.undo()  # the real function, with a pretend load average
+def test_busy_means_half_the_cores_busy_with_other_work(monkeypatch):
+    monkeypatch.undo()  # the real function, with pretend CPU times
+    samples = iter([(100, 1000), (150, 1100), (100, 1000), (160, 1100)])  # 50%, then 60% busy
+    monkeypatch.setattr(threads_module, "_cpu_times", lambda: next(samples))
+    assert threads_module.machine_is_busy(2, seconds=0) and threads_module.machine_is_busy(2, 0)
+    quiet = iter([(100, 1000), (120, 1100)])  # 20% busy
+    monkeypatch.setattr(threads_module, "_cpu_times", lambda: next(quiet))
+    assert not threads_module.machine_is_busy(2, seconds=0)
+    monkeypatch.setattr(threads_module, "_cpu_times", lambda: None)  # not Linux: load average
     monkeypatch.setattr(threads_module.os, "getloadavg", lambda: (0.9, 0.5, 0.2))
     assert not threads_module.machine_is_busy(2) and threads_module.machine_is_busy(1)
+
+
+def test_cpu_times_read_the_machine():
+    first = threads_module._cpu_times()
+    assert first is None or (0 <= first[0] <= first[1])
 
 
 @pytest.mark.parametrize("content", ["not json", "[1, 2]", '{"k": {"threads": 99}}'])

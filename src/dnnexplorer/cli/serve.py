@@ -47,10 +47,46 @@ def is_loopback(host: str) -> bool:
 @click.option(
     "--data-dir", type=click.Path(path_type=Path), help="Folder holding the dataset files."
 )
-def serve(host: str, port: int, runs_dir: Path, data_dir: Path | None) -> None:
+@click.option(
+    "--token",
+    envvar="DNNX_TOKEN",
+    help="The token every page and request must carry [default: a new random one each start; "
+    "env DNNX_TOKEN]. At least 16 letters, digits or - _ . ~",
+)
+@click.option(
+    "--root-path",
+    default="",
+    metavar="PREFIX",
+    help="Behind a reverse proxy that serves the lab at PREFIX (e.g. Open OnDemand's "
+    "/rnode/HOST/PORT) and strips it: every page then addresses the lab under PREFIX.",
+)
+@click.option(
+    "--trusted-host",
+    "trusted_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="A host name the lab may be addressed as besides localhost: the proxy's (repeatable).",
+)
+@click.option(
+    "--no-token",
+    is_flag=True,
+    help="Ask for no token: anyone who can reach the port uses the lab. Never on a shared machine.",
+)
+def serve(
+    host: str,
+    port: int,
+    runs_dir: Path,
+    data_dir: Path | None,
+    token: str | None,
+    root_path: str,
+    trusted_hosts: tuple[str, ...],
+    no_token: bool,
+) -> None:
     """Start the web lab: Draw, Train (live curves), Runs, and Learn (the course's pages).
 
     Every page works offline: its scripts, styles and charts are served by dnnx itself.
+    As Jupyter does, the lab asks for a token, new at each start: open the address it prints
+    (it ends with ?token=...); your browser then keeps it in a cookie.
     Stop with Ctrl-C; a training job in progress stops after its current mini-batch and its
     run folder can be continued with `dnnx train --resume`.
     """
@@ -61,19 +97,43 @@ def serve(host: str, port: int, runs_dir: Path, data_dir: Path | None) -> None:
             f"the web lab needs FastAPI and uvicorn ({e.name} is missing): "
             'pip install "dnnexplorer[web]"'
         ) from None
+    from dnnexplorer.serve.guard import check_token, new_token
+
+    if no_token and token:
+        raise ConfigError("--no-token and --token (or DNNX_TOKEN) contradict each other")
+    token = None if no_token else check_token(token) if token else new_token()
     local = is_loopback(host)
-    if not local:
+    if no_token:
+        where = "this machine" if local else "this machine or your network"
         click.secho(
-            f"warning: the lab has no login: anyone who can reach this machine on port {port} "
-            "can train models, read your runs and use the server's CPU.",
+            f"WARNING: --no-token: anyone who can reach port {port} on {where} (on a shared "
+            "machine: every other user) can use this lab: read your runs, upload files, "
+            "train on your CPU. Use it only on a computer that is yours alone.",
+            fg="red",
+            bold=True,
+            err=True,
+        )
+    elif not local:
+        click.secho(
+            f"warning: the lab listens on {host}: anyone who can reach port {port} can knock; "
+            "only the token lets them in, and it travels unencrypted (http).",
             fg="yellow",
             err=True,
         )
     runs_dir.mkdir(parents=True, exist_ok=True)
-    app = create_app(runs_dir, data_dir, local_only=local)
+    root_path = check_root_path(root_path)
+    app = create_app(runs_dir, data_dir, local_only=local, token=token, trusted_hosts=trusted_hosts)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    click.echo(f"dnnx lab on http://{shown}:{port}/  (runs in {runs_dir}; Ctrl-C to stop)")
-    serve_until_ctrl_c(app, host, port)
+    query = f"?token={token}" if token else ""
+    if root_path:
+        click.echo(
+            f"dnnx lab behind your proxy at {root_path}/{query}  (listening on "
+            f"{shown}:{port}; runs in {runs_dir}; Ctrl-C to stop)"
+        )
+    else:
+        address = f"http://{shown}:{port}/{query}"
+        click.echo(f"dnnx lab on {address}  (runs in {runs_dir}; Ctrl-C to stop)")
+    serve_until_ctrl_c(app, host, port, root_path)
     job = app.state.job.info()
     if job["status"] == "stopped":
         click.echo(
@@ -82,7 +142,15 @@ def serve(host: str, port: int, runs_dir: Path, data_dir: Path | None) -> None:
     click.echo("lab stopped")
 
 
-def serve_until_ctrl_c(app: FastAPI, host: str, port: int) -> None:
+def check_root_path(root_path: str) -> str:
+    """A proxy prefix as uvicorn wants it: "/a/b" (leading slash, no trailing one), or ""."""
+    root_path = root_path.strip().rstrip("/")
+    if root_path and (not root_path.startswith("/") or any(c in root_path for c in "?#\"' <>")):
+        raise ConfigError(f"--root-path must be a path like /rnode/node01/8000; got {root_path!r}")
+    return root_path
+
+
+def serve_until_ctrl_c(app: FastAPI, host: str, port: int, root_path: str = "") -> None:
     """Run the lab with uvicorn until Ctrl-C; by the time it returns, the job has stopped."""
     import uvicorn
 
@@ -94,7 +162,12 @@ def serve_until_ctrl_c(app: FastAPI, host: str, port: int) -> None:
             super().handle_exit(sig, frame)
 
     config = uvicorn.Config(
-        app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=GRACE_S
+        app,
+        host=host,
+        port=port,
+        root_path=root_path,
+        log_level="warning",
+        timeout_graceful_shutdown=GRACE_S,
     )
     # uvicorn passes Ctrl-C on once it has shut down (the lab's shutdown stops the job).
     with contextlib.suppress(KeyboardInterrupt):

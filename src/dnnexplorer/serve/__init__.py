@@ -13,5 +13,6 @@ FastAPI and uvicorn are needed only here (`pip install "dnnexplorer[web]"`).
 
 from dnnexplorer.serve.app import create_app
 from dnnexplorer.serve.background import serve_in_background
+from dnnexplorer.serve.guard import new_token
 
-__all__ = ["create_app", "serve_in_background"]
+__all__ = ["create_app", "new_token", "serve_in_background"]

@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import html
 import json
 import math
 import threading
@@ -84,8 +85,16 @@ def create_app(
     local_only: bool = True,
     max_body: int = MAX_BODY,
     datasets: DatasetStore | None = None,
+    token: str | None = None,
+    trusted_hosts: tuple[str, ...] = (),
 ) -> FastAPI:
-    """The web lab for the run folders under `runs_dir` (`local_only`: answer localhost only)."""
+    """The web lab for the run folders under `runs_dir`.
+
+    `local_only`: answer only requests addressed to localhost (or to `trusted_hosts`, the names
+    of a proxy publishing the lab); `token`: what every request must carry (see guard.py; None
+    asks for none, as in tests). Behind a proxy that serves the lab under a prefix, run it
+    with uvicorn's `root_path` set to that prefix: every page addresses the lab relative to it.
+    """
     datasets = datasets or DatasetStore(data_dir)
     catalog = RunCatalog(runs_dir, datasets)
     job = TrainingJob(runs_dir, datasets)
@@ -97,7 +106,7 @@ def create_app(
         await asyncio.to_thread(job.shutdown)
 
     app = FastAPI(title="dnnx lab", lifespan=lifespan, docs_url=None, redoc_url=None)
-    app.state.catalog, app.state.job = catalog, job
+    app.state.catalog, app.state.job, app.state.token = catalog, job, token
     app.state.closing = threading.Event()  # set by close_streams() when the server stops
     _add_error_handlers(app)
     _add_pages(app)
@@ -105,7 +114,9 @@ def create_app(
     _add_run_routes(app, catalog)
     _add_train_routes(app, job)
     add_descent_routes(app)
-    app.add_middleware(Guard, max_body=max_body, local_only=local_only)
+    app.add_middleware(
+        Guard, max_body=max_body, local_only=local_only, token=token, trusted_hosts=trusted_hosts
+    )
     return app
 
 
@@ -141,27 +152,38 @@ def _add_pages(app: FastAPI) -> None:
 
 
 def navigation(section: str) -> str:
-    """The header's links, built from NAVIGATION, with the page's own section marked."""
+    """The header's links, built from NAVIGATION, with the page's own section marked.
+
+    Links are relative ("train", not "/train"): the page's <base> says where the lab lives.
+    """
     marks = {route: ' class="current"' if route == section else "" for route, _ in NAVIGATION}
-    links = "".join(f'<a href="{r}"{marks[r]}>{title}</a>' for r, title in NAVIGATION)
+    links = "".join(
+        f'<a href="{route.lstrip("/") or "./"}"{marks[route]}>{title}</a>'
+        for route, title in NAVIGATION
+    )
     return f"<nav>{links}</nav>"
 
 
-def render_page(page: str, section: str) -> str:
-    """A whole HTML page: a page file (its <head> lines, then its <main>) inside the shell."""
+def render_page(page: str, section: str, root: str = "") -> str:
+    """A whole HTML page: a page file (its <head> lines, then its <main>) inside the shell.
+
+    `root`: the path prefix under which the browser sees the lab ("" when served at "/").
+    """
     split = page.index("<main")
     shell = (STATIC / SHELL).read_text(encoding="utf-8")
     return (
-        shell.replace("<!--head-->", page[:split].strip())
+        shell.replace("<!--root-->", html.escape(root.rstrip("/"), quote=True))
+        .replace("<!--head-->", page[:split].strip())
         .replace("<!--main-->", page[split:].strip())
         .replace("<nav></nav>", navigation(section))
     )
 
 
 def _page(path: Path, section: str):  # returns the route handler serving one page
-    async def page() -> HTMLResponse:
-        html = render_page(path.read_text(encoding="utf-8"), section)
-        return HTMLResponse(html, headers={"Cache-Control": "no-cache"})
+    async def page(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        text = render_page(path.read_text(encoding="utf-8"), section, root)
+        return HTMLResponse(text, headers={"Cache-Control": "no-cache"})
 
     return page
 

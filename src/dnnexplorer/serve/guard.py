@@ -1,22 +1,37 @@
-"""What protects the lab from bad requests: body size, other web sites, unknown hosts.
+"""What protects the lab: its token, body size, other web sites, unknown hosts.
 
-The lab has no login, so it only trusts the browser tab it served itself:
+- **The token.** On a shared machine (a cluster's login or compute node) every other user can
+  reach 127.0.0.1, so `dnnx serve` starts the lab with a random token, as Jupyter does, and
+  prints the address with it (`/?token=...`). A request is let in when it carries the token:
+  in the lab's cookie (set on the first visit: the address with `?token=` answers with a
+  redirect to the same page without it, so the token leaves the address bar and the history),
+  in an `Authorization: token ...` (or `Bearer ...`) header, for scripts, or as `?token=`.
+  Anything else gets 401. The comparison takes the same time whatever the guess
+  (`hmac.compare_digest`), so the token cannot be found character by character. The cookie is
+  HttpOnly (page scripts cannot read it) and SameSite=Strict (other sites' pages cannot send
+  it); its name carries a digest of the token, so two labs on one machine keep apart.
 - a request body larger than `max_body` bytes is refused with 413 before it is all read
   (FastAPI's own `max_body_size` answers in plain text; every answer of this API is JSON);
 - a POST whose Origin is another site (a page on the internet making your browser talk to
   127.0.0.1) is refused with 403;
-- on the loopback address, a request whose Host is not localhost is refused with 421, so a
-  web site cannot reach the lab by pointing its own name at 127.0.0.1 (DNS rebinding);
+- on the loopback address, a request whose Host is not localhost (or one of the `trusted_hosts`
+  named with `--trusted-host`: the name of a proxy the lab is published through) is refused
+  with 421, so a web site cannot reach the lab by pointing its own name at 127.0.0.1 (DNS
+  rebinding);
 - every answer says the pages load nothing from anywhere else (Content-Security-Policy).
 Refusals are JSON like every other error of the API: {"error": "..."}.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
+from http.cookies import CookieError, SimpleCookie
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -29,18 +44,37 @@ SECURITY_HEADERS = [
     (
         b"content-security-policy",
         b"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-        b"connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+        b"connect-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'",
     ),
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),
 ]
 
 
-class Guard:
-    """ASGI middleware applying the rules above to every HTTP request."""
+NO_TOKEN = (
+    "this lab needs its token: open the address `dnnx serve` printed (it ends with ?token=...), "
+    "or send the header 'Authorization: token ...'"
+)
 
-    def __init__(self, app: ASGIApp, max_body: int, local_only: bool) -> None:
+
+class Guard:
+    """ASGI middleware applying the rules above to every HTTP request.
+
+    `token`: what a request must carry to be let in (None: no token asked, `--no-token`).
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_body: int,
+        local_only: bool,
+        token: str | None = None,
+        trusted_hosts: tuple[str, ...] = (),
+    ) -> None:
         self.app, self.max_body, self.local_only = app, max_body, local_only
+        self.token = token
+        self.trusted_hosts = tuple(h.lower() for h in trusted_hosts)
+        self.cookie_name = cookie_name(token) if token else ""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -48,19 +82,72 @@ class Guard:
             return
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         refusal = self._refusal(scope["method"], headers)
+        if refusal is None and self.token is not None:
+            refusal = await self._check_token(scope, headers, send)
+            if refusal == HANDLED:
+                return
         if refusal is not None:
             await _send_json(send, *refusal)
             return
         await self._call_limited(scope, receive, send)
 
+    async def _check_token(
+        self, scope: Scope, headers: dict[str, str], send: Send
+    ) -> tuple[int, str] | None:
+        """None: let in; HANDLED: answered (the first visit's redirect); else a refusal."""
+        if self._matches(_cookie(headers.get("cookie", ""), self.cookie_name)):
+            return None
+        scheme, _, credential = headers.get("authorization", "").partition(" ")
+        if scheme.lower() in ("token", "bearer") and self._matches(credential.strip()):
+            return None
+        query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+        given = [value for key, value in query if key == "token"]
+        if not given or not self._matches(given[-1]):
+            return 401, NO_TOKEN
+        if scope["method"] not in ("GET", "HEAD"):
+            return None  # a script's POST with ?token=: let in, nothing to remember
+        # The first visit: remember the token in a cookie; show the address without it.
+        rest = urlencode([(k, v) for k, v in query if k != "token"])
+        root, path = scope.get("root_path", "") or "", scope["path"]
+        # uvicorn puts its --root-path in front of the path already; a test client may not
+        path = path if path.startswith(root) else root + path
+        location = path + (f"?{rest}" if rest else "")
+        cookie = f"{self.cookie_name}={self.token}; Path={root or '/'}; HttpOnly; SameSite=Strict"
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 303,
+                "headers": [
+                    (b"location", location.encode("latin-1")),
+                    (b"set-cookie", cookie.encode("latin-1")),
+                    (b"cache-control", b"no-store"),
+                    (b"content-length", b"0"),
+                    *SECURITY_HEADERS,
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": b""})
+        return HANDLED
+
+    def _same_site(self, origin: str, host: str) -> bool:
+        """The page that sent it is this lab's: served by this host, or by a trusted proxy."""
+        parts = urlsplit(origin)
+        return parts.netloc == host or (parts.hostname or "") in self.trusted_hosts
+
+    def _matches(self, candidate: str | None) -> bool:
+        if not candidate or self.token is None:
+            return False
+        return hmac.compare_digest(candidate.encode(), self.token.encode())
+
     def _refusal(self, method: str, headers: dict[str, str]) -> tuple[int, str] | None:
         host = headers.get("host", "")
-        if self.local_only and _hostname(host) not in LOOPBACK_NAMES:
+        known = (*LOOPBACK_NAMES, *self.trusted_hosts)
+        if self.local_only and _hostname(host).lower() not in known:
             return 421, f"this lab answers only on localhost, not on {host!r}"
         origin = headers.get("origin")
         # A sandboxed frame sends "Origin: null": that is not this lab either.
         unsafe = method not in ("GET", "HEAD", "OPTIONS")
-        if unsafe and origin is not None and urlsplit(origin).netloc != host:
+        if unsafe and origin is not None and not self._same_site(origin, host):
             return 403, "requests from other web sites are not accepted"
         length = headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > self.max_body):
@@ -100,6 +187,42 @@ class Guard:
 
     def _too_large(self) -> str:
         return f"the request body is too large (limit {self.max_body:,} bytes)"
+
+
+HANDLED = (0, "")  # _check_token answered the request itself
+MIN_TOKEN_LENGTH = 16
+
+
+def new_token() -> str:
+    """A fresh random token: 43 URL-safe characters (256 bits), as hard to guess as a key."""
+    return secrets.token_urlsafe(32)
+
+
+def check_token(token: str) -> str:
+    """`token` if it is long enough and URL-safe to print; ConfigError otherwise."""
+    from dnnexplorer.errors import ConfigError
+
+    if len(token) < MIN_TOKEN_LENGTH:
+        raise ConfigError(
+            f"the lab's token must have at least {MIN_TOKEN_LENGTH} characters "
+            "(leave --token out for a random one)"
+        )
+    if not all(c.isascii() and (c.isalnum() or c in "-_.~") for c in token):
+        raise ConfigError("the lab's token may hold only letters, digits and - _ . ~")
+    return token
+
+
+def cookie_name(token: str) -> str:
+    """The lab's cookie: named after a digest of its token, so two labs' cookies keep apart."""
+    return "dnnx-lab-" + hashlib.sha256(token.encode()).hexdigest()[:12]
+
+
+def _cookie(header: str, name: str) -> str | None:
+    try:
+        jar = SimpleCookie(header)
+    except CookieError:
+        return None
+    return jar[name].value if name in jar else None
 
 
 def _hostname(host: str) -> str:

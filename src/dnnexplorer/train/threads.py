@@ -10,11 +10,12 @@ a tie goes to all threads. The run trains with the winner and `summary.json` rec
 The choice is cached per machine, model, batch and precision (in the user cache,
 `threads.json`), so that runs with the same flags on the same machine use the same threads: the
 last bits of a convolution can change with the number of threads, and a run must be
-reproducible. A measurement taken while other programs kept the cores busy (a load average of at
-least half the cores) decides for that run only and is not cached: all threads can lose by 10x
-to one while they fight another program for the cores, which says nothing about an idle machine.
-`--threads N` decides instead of measuring, and so does the OMP_NUM_THREADS environment variable
-(what a cluster's job scripts and a careful user on a shared machine set);
+reproducible. A measurement taken while other programs kept the cores busy (half of them or
+more, sampled from /proc/stat just before) decides for that run only and is not cached: all
+threads can lose by 10x to one while they fight another program for the cores, which says
+nothing about an idle machine. `--threads N` decides instead of measuring, and so does the
+OMP_NUM_THREADS environment variable (what a cluster's job scripts and a careful user on a
+shared machine set);
 GPUs and torchrun's processes keep the threads they were given.
 """
 
@@ -107,11 +108,35 @@ def choose_threads(
     return choice
 
 
-def machine_is_busy(cores: int) -> bool:
-    """Whether other work keeps the cores busy: a 1-minute load average of half of them or more."""
-    if not hasattr(os, "getloadavg"):
+def machine_is_busy(cores: int, seconds: float = 0.1) -> bool:
+    """Whether other programs keep half the cores or more busy right now.
+
+    On Linux: the share of CPU time not idle over `seconds` (/proc/stat), while this process
+    sleeps, so the work it sees is other programs'. The load average would not do: it lags a
+    minute behind, so a run just after another would look busy. Elsewhere: the load average.
+    """
+    before = _cpu_times()
+    if before is None:
+        return hasattr(os, "getloadavg") and os.getloadavg()[0] >= cores / 2
+    time.sleep(seconds)
+    after = _cpu_times()
+    if after is None:
         return False
-    return os.getloadavg()[0] >= cores / 2
+    busy, total = after[0] - before[0], after[1] - before[1]
+    return total > 0 and busy / total >= 0.5
+
+
+def _cpu_times() -> tuple[int, int] | None:
+    """(busy, total) CPU time of the whole machine so far, in clock ticks; None off Linux."""
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()
+    except (OSError, IndexError):
+        return None
+    if not fields or fields[0] != "cpu":
+        return None
+    ticks = [int(x) for x in fields[1:9]]  # user nice system idle iowait irq softirq steal
+    idle = ticks[3] + ticks[4]
+    return sum(ticks) - idle, sum(ticks)
 
 
 def measure_steps(

@@ -142,7 +142,7 @@ function showPrediction(result) {
 }
 
 async function loadRuns() {
-  const runs = (await lab.api("/api/runs")).filter((r) => r.has_weights);
+  const runs = (await lab.api("api/runs")).filter((r) => r.has_weights);
   const wanted = new URLSearchParams(location.search).get("run");
   runSelect.replaceChildren(
     ...runs.map((r) =>
@@ -173,7 +173,7 @@ document.getElementById("photo").addEventListener("change", async (event) => {
 const insideLink = document.getElementById("inside-link");
 function updateInsideLink() {
   const run = runSelect.value;
-  insideLink.href = run ? `/learn/inside?run=${encodeURIComponent(run)}` : "/learn/inside";
+  insideLink.href = run ? `learn/inside?run=${encodeURIComponent(run)}` : "learn/inside";
 }
 runSelect.addEventListener("change", updateInsideLink);
 insideLink.addEventListener("click", () => {

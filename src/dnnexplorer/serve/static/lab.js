@@ -36,7 +36,7 @@ const lab = {
 
   // /api/runs/NAME + suffix; a run name may hold '/' (dnnx ladder's runs/ladder/cnn-mnist).
   runUrl(name, suffix = "") {
-    return "/api/runs/" + name.split("/").map(encodeURIComponent).join("/") + suffix;
+    return "api/runs/" + name.split("/").map(encodeURIComponent).join("/") + suffix;
   },
 
   // el("td", {className: "num"}, "0.92") -> <td class="num">0.92</td>

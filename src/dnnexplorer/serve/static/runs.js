@@ -15,7 +15,9 @@ let compareChart = null;
 function row(run) {
   const tick = lab.el("input", { type: "checkbox", value: run.name, title: "compare" });
   tick.addEventListener("change", () => toggleCompare(run.name, tick.checked));
-  const link = lab.el("a", { className: "run-link", href: "#" + run.name }, run.name);
+  // The page's own address: a bare "#name" would resolve against the lab's <base>.
+  const here = location.pathname + location.search;
+  const link = lab.el("a", { className: "run-link", href: here + "#" + run.name }, run.name);
   link.addEventListener("click", (event) => {
     event.preventDefault();
     openRun(run.name);
@@ -44,7 +46,7 @@ function row(run) {
 }
 
 async function loadRuns() {
-  const runs = await lab.api("/api/runs");
+  const runs = await lab.api("api/runs");
   field("runs").replaceChildren(...runs.map(row));
   if (!runs.length) lab.say(message, "No runs yet: train one on the Train page, or with `dnnx train`.");
   const wanted = decodeURIComponent(location.hash.slice(1));

@@ -71,7 +71,7 @@ function onModelChange() {
 }
 
 async function loadChoices() {
-  choices = await lab.api("/api/choices");
+  choices = await lab.api("api/choices");
   fillSelect(field("dataset"), choices.datasets.map((d) => d.name));
   fillSelect(field("model"), choices.models.map((m) => m.name));
   onModelChange();
@@ -90,7 +90,7 @@ form.addEventListener("submit", async (event) => {
   event.preventDefault();
   lab.say(message, "starting…");
   try {
-    await lab.postJson("/api/train", formData());
+    await lab.postJson("api/train", formData());
     lab.say(message, "");
   } catch (error) {
     const busy = error.status === 409 && /already running/.test(error.message);
@@ -100,7 +100,7 @@ form.addEventListener("submit", async (event) => {
 
 field("stop").addEventListener("click", async () => {
   try {
-    await lab.postJson("/api/train/stop", {});
+    await lab.postJson("api/train/stop", {});
   } catch (error) {
     lab.say(message, error.message, "error");
   }
@@ -197,7 +197,7 @@ function onDone(done) {
 }
 
 function follow() {
-  const source = new EventSource("/api/train/events");
+  const source = new EventSource("api/train/events");
   const on = (kind, handler) =>
     source.addEventListener(kind, (event) => handler(JSON.parse(event.data)));
   on("idle", (info) => setStatus(info.status));

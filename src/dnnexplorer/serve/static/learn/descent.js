@@ -30,7 +30,7 @@ descent.page = page;
 async function init() {
   const seed = new URLSearchParams(location.search).get("seed") || "0";
   try {
-    page.data = await lab.api(`/api/learn/regression?seed=${encodeURIComponent(seed)}`);
+    page.data = await lab.api(`api/learn/regression?seed=${encodeURIComponent(seed)}`);
   } catch (e) {
     lab.say($("message"), `Could not load the houses: ${e.message}`, "error");
     return;

@@ -194,7 +194,7 @@ async function chooseRun() {
 }
 
 async function loadRuns() {
-  const runs = (await lab.api("/api/runs")).filter((r) => r.has_weights);
+  const runs = (await lab.api("api/runs")).filter((r) => r.has_weights);
   const wanted = new URLSearchParams(location.search).get("run");
   const convolutional = runs.find((r) => ["cnn", "lenet5", "best"].includes(r.model));
   const chosen = runs.some((r) => r.name === wanted)
