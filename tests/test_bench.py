@@ -189,16 +189,7 @@ def test_a_failing_case_is_reported_not_raised(tmp_path, monkeypatch) -> None:
     assert "error" in run and "mnist" in run["error"]
     summary = summarize_case(case, [run], flops_per_second=1e10)
     assert summary["reached"] == 0 and summary["median"] == {} and len(summary["errors"]) == 1
-    report = {
-        "machine": {k: "x" for k in ("cpu", "cores", "torch_threads", "torch", "python")}
-        | {"system": "x", "date": "x", "load_average": None},
-        "settings": {"cases": ["softmax"], "seeds": 1, "quick": True},
-        "matmul_gflops": 1.0,
-        "matmul_gflops_one_thread": 1.0,
-        "floor_gflops": 1.0,
-        "cases": [summary],
-    }
-    assert "**softmax failed:**" in render_markdown(report)
+    assert "**softmax failed:**" in render_markdown(report_of(summary, quick=True))
 
 
 def test_wall_time_counts_from_the_launch(tmp_path: Path, data_root) -> None:
@@ -209,6 +200,19 @@ def test_wall_time_counts_from_the_launch(tmp_path: Path, data_root) -> None:
     parts = sum(run[f"{p}_seconds"] for p in ("startup", "import", "data", "train", "other"))
     assert parts == pytest.approx(run["wall_seconds"], abs=1e-6)
     assert run["import_seconds"] > run["startup_seconds"] > 0  # torch's import dominates start-up
+
+
+def report_of(summary: dict, quick: bool) -> dict:
+    """A whole report around one case's summary, on a made-up machine."""
+    return {
+        "machine": {k: "x" for k in ("cpu", "cores", "torch_threads", "torch", "python")}
+        | {"system": "x", "date": "x", "load_average": None},
+        "settings": {"cases": [summary["name"]], "seeds": summary["seeds"], "quick": quick},
+        "matmul_gflops": 1.0,
+        "matmul_gflops_one_thread": 1.0,
+        "floor_gflops": 1.0,
+        "cases": [summary],
+    }
 
 
 def _fake_run(accuracy: float, target: float, seconds: float) -> dict:
@@ -237,18 +241,8 @@ def test_a_record_counts_only_if_the_mean_over_seeds_reaches_the_target() -> Non
     assert summary["median"]["train_seconds"] == 2.4 and summary["meets_goal"] is True
     slow = [_fake_run(0.992, 0.99, 3.0)] * 3
     assert summarize_case(case, slow, flops_per_second=1e10)["meets_goal"] is False
-    markdown_row = render_markdown(
-        {
-            "machine": {k: "x" for k in ("cpu", "cores", "torch_threads", "torch", "python")}
-            | {"system": "x", "date": "x", "load_average": None},
-            "settings": {"cases": ["cnn-small"], "seeds": 3, "quick": False},
-            "matmul_gflops": 1.0,
-            "matmul_gflops_one_thread": 1.0,
-            "floor_gflops": 1.0,
-            "cases": [summary],
-        }
-    )
-    assert "| 2/3 | 99.05% ± 0.07% | 98.98% - 99.12% |" in markdown_row
+    markdown_row = render_markdown(report_of(summary, quick=False))
+    assert "| 99% | 2/3 | 99.050% ± 0.070% | 98.98% - 99.12% |" in markdown_row
     assert "2.40 (2.10-2.60)" in markdown_row and "≤ 2.5 s ✓" in markdown_row
 
 

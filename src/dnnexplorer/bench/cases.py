@@ -54,6 +54,7 @@ class BenchCase:
     test_limit: int | None = None  # evaluate on the first N test examples (quick)
     device: str = "cpu"  # where it trains, the pipelines included (see on_device)
     stop_at_target: bool = True  # False: train the whole schedule, then judge (a paper's table)
+    note: str = ""  # a sentence under the table: what the case is, or what it does not reach
 
     @property
     def model(self) -> str:
@@ -67,6 +68,8 @@ class BenchCase:
         """The settings that decide the result, for the JSON report."""
         settings: dict[str, object] = {
             "dataset": self.dataset,
+            "stop_at_target": self.stop_at_target,
+            "note": self.note,
             "device": self.device,
             "threads": self.threads,
             "train_limit": self.train_limit,
@@ -91,6 +94,7 @@ def _model_case(
     goal: float | None,
     dataset: str = "mnist",
     max_seeds: int | None = None,
+    note: str = "",
     **options: Any,
 ) -> BenchCase:
     """A case trained by the project's loop with the model's recipe tuned for `target`."""
@@ -102,14 +106,22 @@ def _model_case(
         device="cpu",
         recipe="tuned",
     )
-    return BenchCase(name, target, goal, config, dataset=dataset, max_seeds=max_seeds)
+    return BenchCase(name, target, goal, config, dataset=dataset, max_seeds=max_seeds, note=note)
 
 
-def _paper_case(name: str, model: str, error: float, max_seeds: int, **options: Any) -> BenchCase:
+def _paper_case(
+    name: str, model: str, error: float, max_seeds: int, note: str, **options: Any
+) -> BenchCase:
     """The model's everyday recipe trained to its end, judged against a paper's test `error`."""
     config = TrainConfig(model=model, model_options=options, device="cpu", recipe="default")
     return BenchCase(
-        name, round(1 - error, 6), None, config, max_seeds=max_seeds, stop_at_target=False
+        name,
+        round(1 - error, 6),
+        None,
+        config,
+        max_seeds=max_seeds,
+        stop_at_target=False,
+        note=note,
     )
 
 
@@ -120,15 +132,45 @@ CASES: dict[str, BenchCase] = {
         _model_case("softmax", "softmax", 0.92, 0.3),
         _model_case("mlp", "mlp", 0.98, 5.0),
         # What `dnnx train --model cnn --target-acc 0.99` runs: one epoch.
-        _model_case("cnn", "cnn", 0.99, None),
+        _model_case(
+            "cnn",
+            "cnn",
+            0.99,
+            None,
+            note="what `dnnx train --model cnn --target-acc 0.99` trains: one epoch.",
+        ),
         # The record: the same recipe on a CNN with half the channels and a wider hidden layer.
         _model_case("cnn-small", "cnn", 0.99, 2.5, channels=[8, 16], hidden=256),
         _model_case("best", "best", 0.995, 15.0, max_seeds=10),
         # LeCun et al. (1998): LeNet-5 without distortions, 0.95% test error.
-        _paper_case("lenet5-paper", "lenet5", 0.0095, max_seeds=5, variant="classic"),
+        _paper_case(
+            "lenet5-paper",
+            "lenet5",
+            0.0095,
+            max_seeds=5,
+            note="LeCun et al. (1998) report 0.95% test error for LeNet-5 without distortions; "
+            "here its everyday recipe (15 epochs) is trained to the end and judged there.",
+            variant="classic",
+        ),
         # Fashion-MNIST within a minute (the 93% asked for is not reached yet; see BENCHMARKS.md).
-        _model_case("fashion", "best", 0.92, 60.0, dataset="fashion-mnist", max_seeds=5),
-        BenchCase(PUBLIC, 0.99, None, None),
+        _model_case(
+            "fashion",
+            "best",
+            0.92,
+            60.0,
+            dataset="fashion-mnist",
+            max_seeds=5,
+            note="93% within 60 s is the goal, not reached: every recipe tried stopped at "
+            "92.4-92.5% (augmentation, with mirroring, costs 2% in 6 epochs).",
+        ),
+        BenchCase(
+            PUBLIC,
+            0.99,
+            None,
+            None,
+            note="a well-known public fast-MNIST recipe, written from its description "
+            "(bench/public.py): two convolutions, Adam betas (0.7, 0.9), one epoch.",
+        ),
         # 4-5 minutes a run on 2 cores: three seeds are enough to place it.
         BenchCase(REFERENCE, 0.99, None, None, max_seeds=3),
     )

@@ -7,21 +7,20 @@ one-cycle learning rate, batches of 256, one epoch, the whole dataset normalized
 memory. The layer sizes (24 and 32 filters of 5x5, each followed by ReLU and 2x2 max pooling,
 then a hidden layer of 256) and the peak rate (1e-2) are our reading of it.
 
-Its loop is its own, plain PyTorch, as the study writes it; only the data (already in memory) and
-the way time is counted are shared with the other cases.
+Its epoch is its own, plain PyTorch, as the study writes it; only the data (already in memory)
+and the way epochs are timed and reported (`reference.race`) are shared with the other cases.
 """
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from dnnexplorer.bench.reference import race
 from dnnexplorer.data import Dataset
-from dnnexplorer.train.device import wait_for
 
 BATCH = 256
 PEAK_LR = 1e-2
@@ -75,10 +74,8 @@ def run_public(
     scheduler = torch.optim.lr_scheduler.OneCycleLR(
         optimizer, max_lr=PEAK_LR, total_steps=epochs * steps_per_epoch
     )
-    history: list[dict[str, float]] = []
-    train_seconds, accuracy = 0.0, 0.0
-    for epoch in range(1, epochs + 1):
-        start = time.perf_counter()
+
+    def one_epoch() -> None:
         model.train()
         order = torch.randperm(len(train_y), device=device)
         for batch in order.split(BATCH):
@@ -87,22 +84,11 @@ def run_public(
             loss.backward()
             optimizer.step()
             scheduler.step()
-        wait_for(device)
-        seconds = time.perf_counter() - start
-        accuracy = _accuracy(model, test_x, test_y)
-        train_seconds += seconds
-        history.append({"epoch": epoch, "test_accuracy": accuracy, "seconds": seconds})
-        if accuracy >= target_acc or train_seconds > budget_seconds:
-            break
-    return {
-        "epochs": len(history),
-        "test_accuracy": accuracy,
-        "target_reached": accuracy >= target_acc,
-        "train_seconds": train_seconds,
-        "examples_per_second": len(train_y) * len(history) / max(train_seconds, 1e-9),
-        "device": str(device),
-        "history": history,
-    }
+
+    def accuracy() -> float:
+        return _accuracy(model, test_x, test_y)
+
+    return race(one_epoch, accuracy, target_acc, epochs, budget_seconds, len(train_y), device)
 
 
 @torch.no_grad()

@@ -256,6 +256,8 @@ def add_speedups(cases: list[dict[str, Any]]) -> None:
         mean = case.get("accuracy", {}).get("mean", 0.0)
         if case is reference or mean < case["target_acc"]:
             continue
+        if not case["settings"].get("stop_at_target", True):
+            continue  # trained to the end of its schedule: not a race
         if case["target_acc"] < reference["target_acc"]:
             continue
         mine = case["median"]

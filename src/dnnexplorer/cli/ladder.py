@@ -180,13 +180,13 @@ def ladder_table(rows: list[dict[str, Any]], dataset: str) -> Table:
 def paper_table(rows: list[dict[str, Any]]) -> Table:
     table = Table(
         title="MNIST test error: LeCun et al. (1998) and this ladder",
-        caption="The paper's networks were trained with squared error or RBF outputs and SGD; ours "
-        "with cross-entropy, Adam and a one-cycle schedule, a few epochs on a CPU. — : not trained "
-        "(see --models) or not in the ladder.",
+        caption="The paper trained with SGD and squared-error or RBF outputs; ours with "
+        "cross-entropy, Adam and one-cycle, a few epochs on a CPU. —: not trained here.",
     )
     columns = ("paper's model", "its error", "ours", "our error", "parameters", "epochs", "s")
     for column in columns:
-        table.add_column(column, justify="left" if column in ("paper's model", "ours") else "right")
+        left = column in ("paper's model", "ours")
+        table.add_column(column, justify="left" if left else "right", no_wrap=column == "ours")
     for r in rows:
         trained = r["test_error"] is not None
         table.add_row(
