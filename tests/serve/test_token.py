@@ -97,3 +97,26 @@ def test_new_tokens_are_long_random_and_url_safe() -> None:
 
 def test_an_app_without_a_token_asks_for_none(trained_runs) -> None:
     assert TestClient(create_app(trained_runs), base_url=LOCAL).get("/api/runs").status_code == 200
+
+
+def test_a_lab_beside_a_notebook_gives_the_address_with_its_token(trained_runs) -> None:
+    """serve_in_background (the notebook's way) yields the first visit's address, token and all."""
+    import contextlib
+    import http.client
+    from urllib.parse import urlsplit
+
+    from dnnexplorer.serve import serve_in_background
+
+    token = new_token()
+    with contextlib.ExitStack() as lab:
+        url = lab.enter_context(serve_in_background(create_app(trained_runs, token=token)))
+        assert url.endswith(f"/?token={token}")
+        parts = urlsplit(url)
+        visit = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        visit.request("GET", f"/?{parts.query}")
+        first = visit.getresponse()
+        first.read()
+        assert first.status == 303 and first.getheader("Location") == "/"
+        visit.request("GET", "/api/runs", headers={"Cookie": first.getheader("Set-Cookie")})
+        assert visit.getresponse().status == 200
+        visit.close()
