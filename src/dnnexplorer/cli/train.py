@@ -13,6 +13,7 @@ from dnnexplorer.cli.data import load_with_progress
 from dnnexplorer.cli.progress import make_progress
 from dnnexplorer.errors import ConfigError
 from dnnexplorer.models import list_models
+from dnnexplorer.models.registry import ADAM_BETAS
 from dnnexplorer.train import TrainConfig, distributed, resume_training, run_training
 from dnnexplorer.train.config import (
     OPTIMIZERS,
@@ -299,7 +300,7 @@ def describe_recipe(config: TrainConfig) -> str:
         else "the model's recipe, with your changes"
     )
     knobs = f"{config.epochs} epoch(s), batch {config.batch_size}, {config.optimizer}"
-    if config.optimizer == "adam" and config.betas != (0.9, 0.999):
+    if config.optimizer == "adam" and config.betas != ADAM_BETAS:
         knobs += f" (betas {config.betas[0]:g}, {config.betas[1]:g})"
     knobs += f", {config.schedule} schedule peaking at lr {config.lr:g}"
     return f"recipe: {source}: {knobs}"

@@ -33,6 +33,8 @@ from http.cookies import CookieError, SimpleCookie
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from dnnexplorer.errors import ConfigError
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -83,31 +85,30 @@ class Guard:
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         refusal = self._refusal(scope["method"], headers)
         if refusal is None and self.token is not None:
-            refusal = await self._check_token(scope, headers, send)
-            if refusal == HANDLED:
+            carried = self._token_carried(scope, headers)
+            if carried is None:
+                refusal = 401, NO_TOKEN
+            elif carried == "query" and scope["method"] in ("GET", "HEAD"):
+                await self._remember_token(scope, send)  # the first visit
                 return
         if refusal is not None:
             await _send_json(send, *refusal)
             return
         await self._call_limited(scope, receive, send)
 
-    async def _check_token(
-        self, scope: Scope, headers: dict[str, str], send: Send
-    ) -> tuple[int, str] | None:
-        """None: let in; HANDLED: answered (the first visit's redirect); else a refusal."""
+    def _token_carried(self, scope: Scope, headers: dict[str, str]) -> str | None:
+        """Where the request carries the right token: "cookie", "header" or "query"; or None."""
         if self._matches(_cookie(headers.get("cookie", ""), self.cookie_name)):
-            return None
+            return "cookie"
         scheme, _, credential = headers.get("authorization", "").partition(" ")
         if scheme.lower() in ("token", "bearer") and self._matches(credential.strip()):
-            return None
-        query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
-        given = [value for key, value in query if key == "token"]
-        if not given or not self._matches(given[-1]):
-            return 401, NO_TOKEN
-        if scope["method"] not in ("GET", "HEAD"):
-            return None  # a script's POST with ?token=: let in, nothing to remember
-        # The first visit: remember the token in a cookie; show the address without it.
-        rest = urlencode([(k, v) for k, v in query if k != "token"])
+            return "header"
+        given = [value for key, value in _query(scope) if key == "token"]
+        return "query" if given and self._matches(given[-1]) else None
+
+    async def _remember_token(self, scope: Scope, send: Send) -> None:
+        """The first visit: keep the token in a cookie; show the address without it."""
+        rest = urlencode([(k, v) for k, v in _query(scope) if k != "token"])
         root, path = scope.get("root_path", "") or "", scope["path"]
         # uvicorn puts its --root-path in front of the path already; a test client may not
         path = path if path.startswith(root) else root + path
@@ -127,7 +128,6 @@ class Guard:
             }
         )
         await send({"type": "http.response.body", "body": b""})
-        return HANDLED
 
     def _same_site(self, origin: str, host: str) -> bool:
         """The page that sent it is this lab's: served by this host, or by a trusted proxy."""
@@ -189,7 +189,6 @@ class Guard:
         return f"the request body is too large (limit {self.max_body:,} bytes)"
 
 
-HANDLED = (0, "")  # _check_token answered the request itself
 MIN_TOKEN_LENGTH = 16
 
 
@@ -200,8 +199,6 @@ def new_token() -> str:
 
 def check_token(token: str) -> str:
     """`token` if it is long enough and URL-safe to print; ConfigError otherwise."""
-    from dnnexplorer.errors import ConfigError
-
     if len(token) < MIN_TOKEN_LENGTH:
         raise ConfigError(
             f"the lab's token must have at least {MIN_TOKEN_LENGTH} characters "
@@ -215,6 +212,10 @@ def check_token(token: str) -> str:
 def cookie_name(token: str) -> str:
     """The lab's cookie: named after a digest of its token, so two labs' cookies keep apart."""
     return "dnnx-lab-" + hashlib.sha256(token.encode()).hexdigest()[:12]
+
+
+def _query(scope: Scope) -> list[tuple[str, str]]:
+    return parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
 
 
 def _cookie(header: str, name: str) -> str | None:

@@ -16,6 +16,7 @@ from dnnexplorer.models.registry import (
     OPTIMIZERS,
     RECIPES,
     SCHEDULES,
+    Recipe,
     check_betas,
 )
 
@@ -111,7 +112,7 @@ class TrainConfig:
         )
         return capped._filled_from(tuned)
 
-    def _filled_from(self, recipe: Any) -> TrainConfig:
+    def _filled_from(self, recipe: Recipe) -> TrainConfig:
         values = dataclasses.asdict(recipe)
         filled = {k: values[k] for k, v in self.to_dict().items() if v is None and k in values}
         return dataclasses.replace(self, **filled)
