@@ -25,10 +25,24 @@ FORM = {
 }
 
 
+def ruby_shellescape(text: str) -> str:
+    """Ruby's Shellwords.escape: a backslash before every character the shell could read."""
+    if not text:
+        return "''"
+    return re.sub(r"[^A-Za-z0-9_\-.,:+/@\n]", r"\\\g<0>", text).replace("\n", "'\n'")
+
+
 def render(template: Path, values: dict[str, str]) -> str:
-    """ERB as these templates use it: `<%= name %>` only (a test fails on anything else)."""
-    text = template.read_text()
-    assert re.findall(r"<%(?!=)", text) == [], f"{template.name}: only <%= name %> is rendered here"
+    """ERB as these templates use it, and nothing else (a test fails on anything else):
+    `<%= name %>` (submit.yml and the view), `<%= context.name.to_s.shellescape %>` (the job's
+    templates, where the form's values are user input), `<% require "shellwords" %>`."""
+    text = template.read_text().replace('<% require "shellwords" %>', "")
+    text = re.sub(
+        r"<%=\s*context\.(\w+)\.to_s\.shellescape\s*%>",
+        lambda m: ruby_shellescape(values[m.group(1)]),
+        text,
+    )
+    assert re.findall(r"<%(?!=)", text) == [], f"{template.name}: unexpected ERB"
     return re.sub(r"<%=\s*(\w+)\s*%>", lambda m: values[m.group(1)], text)
 
 
@@ -90,3 +104,16 @@ def test_the_job_script_starts_the_lab_behind_the_proxy(tmp_path: Path) -> None:
 @pytest.mark.parametrize("name", ["before.sh.erb", "script.sh.erb"])
 def test_templates_use_only_simple_substitutions(name: str) -> None:
     render(APP / "template" / name, FORM)
+
+
+def test_a_runs_folder_from_the_form_never_runs_as_a_command(tmp_path: Path) -> None:
+    """The runs folder is typed by the user: quotes, `$(...)` and backquotes stay text."""
+    canary = tmp_path / "ran"
+    hostile = f"~/runs \"$(touch {canary})\" `touch {canary}` ';touch {canary}'"
+    script = render(APP / "template" / "script.sh.erb", FORM | {"runs_dir": hostile})
+    line = next(x for x in script.splitlines() if x.startswith("runs_dir="))
+    probe = tmp_path / "probe.sh"
+    probe.write_text(line + '\nprintf "%s" "$runs_dir"\n')
+    done = subprocess.run(["bash", str(probe)], capture_output=True, text=True)
+    assert done.returncode == 0 and not canary.exists()
+    assert done.stdout == hostile

@@ -30,9 +30,14 @@ from dnnexplorer.train.slurm import SlurmJob, sbatch_script
 @click.option(
     "--data",
     "data_dir",
-    default="$HOME/dnnx-data",
-    show_default=True,
-    help="Shared folder holding mnist/ and fashion-mnist/ (DNNX_DATA), if not set.",
+    help="Shared folder holding mnist/ and fashion-mnist/ (DNNX_DATA), if not set in the job "
+    "[default: $HOME/dnnx-data; with --container, the image's own copy].",
+)
+@click.option(
+    "--container",
+    metavar="IMAGE",
+    help="Run the training inside this Apptainer/Singularity image "
+    "(built from apptainer/dnnexplorer.def), e.g. dnnexplorer.sif.",
 )
 @click.option(
     "--setup",
@@ -49,13 +54,16 @@ def slurm(
     partition: str | None,
     account: str | None,
     job_name: str,
-    data_dir: str,
+    data_dir: str | None,
+    container: str | None,
     setup: tuple[str, ...],
     train_args: tuple[str, ...],
 ) -> None:
     """Print an sbatch script that runs `dnnx train TRAIN_ARGS` with torchrun on every node.
 
     Example: dnnx slurm --nodes 2 --gpus-per-node 4 -- train --model cnn --epochs 10 > job.sh
+
+    With --container dnnexplorer.sif every node runs the training inside that image.
     """
     if not train_args or train_args[0] != "train":
         raise click.UsageError("give the training command after --, e.g. -- train --model cnn")
@@ -69,5 +77,6 @@ def slurm(
         job_name=job_name,
         data_dir=data_dir,
         setup=setup,
+        container=container,
     )
     click.echo(sbatch_script(job, train_args), nl=False)

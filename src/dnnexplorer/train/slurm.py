@@ -3,7 +3,8 @@
 One SLURM task per node; on each node `torchrun` starts one process per GPU, and the nodes find
 each other through a c10d rendezvous on the job's first node. The data must already sit on a
 shared filesystem (compute nodes often have no internet): stage it once on a login node with
-`dnnx data fetch`, and point DNNX_DATA at it.
+`dnnx data fetch`, and point DNNX_DATA at it; or run the training inside the project's container
+(apptainer/dnnexplorer.def), which carries both datasets.
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ class SlurmJob:
     partition: str | None = None
     account: str | None = None
     job_name: str = "dnnx"
-    data_dir: str = "$HOME/dnnx-data"
+    data_dir: str | None = None  # None: $HOME/dnnx-data, or the container's own copy
     setup: tuple[str, ...] = ()  # shell lines run first, e.g. "module load python"
+    container: str | None = None  # an Apptainer/Singularity image to run the training in
 
     def __post_init__(self) -> None:
         if self.nodes < 1:
@@ -70,13 +72,12 @@ def sbatch_script(job: SlurmJob, train_args: Sequence[str]) -> str:
         "set -euo pipefail",
         *job.setup,
         "",
-        "# The data was staged on a shared filesystem (login node: dnnx data fetch mnist).",
-        f'export DNNX_DATA="${{DNNX_DATA:-{job.data_dir}}}"',
+        *_data_lines(job),
         f"export OMP_NUM_THREADS={max(1, job.cpus_per_task // procs)}",
         'head_node=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1)',
         "",
         "# One task per node; torchrun starts one process per GPU and joins the rendezvous.",
-        "srun torchrun \\",
+        *_launcher_lines(job),
         '    --nnodes="$SLURM_NNODES" \\',
         f"    --nproc-per-node={procs} \\",
         '    --rdzv-id="$SLURM_JOB_ID" \\',
@@ -86,6 +87,44 @@ def sbatch_script(job: SlurmJob, train_args: Sequence[str]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _data_lines(job: SlurmJob) -> list[str]:
+    """Where the job finds MNIST: a folder staged on a shared filesystem, or the container's."""
+    if job.container and job.data_dir is None:
+        return ["# The datasets travel inside the container (DNNX_DATA=/opt/dnnx-data there)."]
+    folder = _shell_path(job.data_dir or "$HOME/dnnx-data")
+    return [
+        "# The data was staged on a shared filesystem (login node: dnnx data fetch mnist).",
+        f'if [ -z "${{DNNX_DATA:-}}" ]; then export DNNX_DATA={folder}; fi',
+    ]
+
+
+def _launcher_lines(job: SlurmJob) -> list[str]:
+    """`srun torchrun`, or `srun apptainer exec IMAGE torchrun` inside the container."""
+    if not job.container:
+        return ["srun torchrun \\"]
+    options = "--nv " if job.gpus_per_node else ""  # --nv: the node's NVIDIA driver and GPUs
+    options += '--bind "$PWD" '  # the run folder and logs are written here
+    if job.data_dir is not None:  # a shared copy of the data replaces the image's own
+        options += '--bind "$DNNX_DATA" --env DNNX_DATA="$DNNX_DATA" '
+    return [
+        "# Inside the container (apptainer/dnnexplorer.def): Apptainer, or Singularity on older",
+        "# clusters, with the same flags.",
+        "runtime=$(command -v apptainer || command -v singularity) || {",
+        '    echo "dnnx: no apptainer or singularity on PATH (module load apptainer?)" >&2',
+        "    exit 1",
+        "}",
+        f'srun "$runtime" exec {options}{shlex.quote(job.container)} torchrun \\',
+    ]
+
+
+def _shell_path(path: str) -> str:
+    """A folder for bash, quoted so that nothing in it runs; a leading ~ or $HOME expands."""
+    for home in ("~/", "$HOME/", "${HOME}/"):
+        if path.startswith(home):
+            return '"$HOME"/' + shlex.quote(path[len(home) :])
+    return shlex.quote(path)
 
 
 def _quote(arg: str) -> str:
