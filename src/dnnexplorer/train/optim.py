@@ -19,8 +19,8 @@ from dnnexplorer.train.config import TrainConfig
 
 def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
     """Build the optimizer named by `config.optimizer` (config must be resolved)."""
-    params = [p for p in model.parameters() if p.requires_grad]
     wd = config.weight_decay or 0.0
+    params = parameter_groups(model, wd)
     if config.optimizer == "sgd":
         return torch.optim.SGD(params, lr=config.lr, weight_decay=wd)
     if config.optimizer == "momentum":
@@ -30,6 +30,24 @@ def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimiz
     if wd:
         return torch.optim.AdamW(params, lr=config.lr, betas=betas, weight_decay=wd, fused=True)
     return torch.optim.Adam(params, lr=config.lr, betas=betas, fused=True)
+
+
+def parameter_groups(model: nn.Module, weight_decay: float) -> list[dict]:
+    """The parameters to train, with weight decay only where it belongs.
+
+    Weight decay pulls weights towards zero so that no single weight grows large: that limits
+    weight matrices and filters (tensors of 2 or more dimensions). Biases and the scales and
+    shifts of normalization layers (1-dimensional) only move a neuron's threshold or a layer's
+    range, so shrinking them regularizes nothing and can hurt; they get no decay, as in most
+    published recipes. Without decay all parameters form one group.
+    """
+    trained = [p for p in model.parameters() if p.requires_grad]
+    if not weight_decay:
+        return [{"params": trained}]
+    return [
+        {"params": [p for p in trained if p.ndim >= 2], "weight_decay": weight_decay},
+        {"params": [p for p in trained if p.ndim < 2], "weight_decay": 0.0},
+    ]
 
 
 def make_scheduler(
