@@ -13,6 +13,7 @@ import io
 import os
 import stat
 import warnings
+from collections.abc import Sequence
 from typing import IO
 
 import numpy as np
@@ -22,9 +23,13 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from dnnexplorer import imageprep
 from dnnexplorer.errors import ImageError
 
-MAX_PIXELS = 40_000_000  # a 40-megapixel photo is the largest we decode
+MAX_PIXELS = 40_000_000  # a 40-megapixel photo is the largest we decode (the lab: fewer)
 WORK_SIDE = 640  # the digit is found on a copy whose longer side is at most this
 DECODE_SIDE = WORK_SIDE  # big JPEGs are decoded at a reduced scale, no smaller than this
+
+
+class UnsupportedFormat(ImageError):
+    """An image in a format the caller does not accept (the web lab takes only a few)."""
 
 
 def load_image(path: str | os.PathLike[str], *, decode_side: int = DECODE_SIDE) -> Image.Image:
@@ -51,31 +56,56 @@ def load_image(path: str | os.PathLike[str], *, decode_side: int = DECODE_SIDE) 
         raise ImageError(f"{name}: cannot read the file ({e.strerror or e})") from None
 
 
-def load_image_bytes(data: bytes, name: str, *, decode_side: int = DECODE_SIDE) -> Image.Image:
-    """Like `load_image` for bytes already in memory (a web upload); `name` goes in messages."""
+def load_image_bytes(
+    data: bytes,
+    name: str,
+    *,
+    decode_side: int = DECODE_SIDE,
+    max_pixels: int = MAX_PIXELS,
+    formats: Sequence[str] | None = None,
+) -> Image.Image:
+    """Like `load_image` for bytes already in memory (a web upload); `name` goes in messages.
+
+    `max_pixels`: the largest width x height decoded, read from the header first; `formats`:
+    the only formats accepted (Pillow's names, e.g. "PNG"), any other is `UnsupportedFormat`
+    before a Pillow plugin for it reads the data; None accepts every format Pillow knows.
+    """
     if not data:
         raise ImageError(f"{name}: the file is empty")
-    return _decode(io.BytesIO(data), name, decode_side)
+    return _decode(io.BytesIO(data), name, decode_side, max_pixels, formats)
 
 
-def _decode(file: IO[bytes], name: str, decode_side: int) -> Image.Image:
+def _decode(
+    file: IO[bytes],
+    name: str,
+    decode_side: int,
+    max_pixels: int = MAX_PIXELS,
+    formats: Sequence[str] | None = None,
+) -> Image.Image:
     """Open, check the size from the header, then decode; every failure becomes an ImageError."""
     with warnings.catch_warnings():
         # PIL only warns about a 'decompression bomb' (small file, huge image): refuse it.
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            image = Image.open(file)
+            image = Image.open(file, formats=formats)
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise ImageError(f"{name}: the image is too large (over {_megapixels()})") from None
+            limit = _megapixels(max_pixels)
+            raise ImageError(f"{name}: the image is too large (over {limit})") from None
         except UnidentifiedImageError:
+            if formats is not None and not _starts_like(file, formats):
+                *others, last = formats
+                either = f"{', '.join(others)} or {last}" if others else last
+                message = f"{name}: not an image of an accepted format ({either})"
+                raise UnsupportedFormat(message) from None
+            if formats is not None:  # it starts like an accepted format; the rest is broken
+                raise ImageError(f"{name}: not a readable image (its header is damaged)") from None
             raise ImageError(f"{name}: not an image (the format is not recognised)") from None
         except Exception as e:  # a damaged header fails in many ways inside PIL's plugins
             raise ImageError(f"{name}: not a readable image ({e})") from None
     width, height = image.size
-    if width * height > MAX_PIXELS:
-        raise ImageError(
-            f"{name}: the image is too large ({width}x{height} pixels, limit {_megapixels()})"
-        )
+    if width * height > max_pixels:
+        limit = _megapixels(max_pixels)
+        raise ImageError(f"{name}: the image is too large ({width}x{height} pixels, limit {limit})")
     if width == 0 or height == 0:
         raise ImageError(f"{name}: the image has no pixels ({width}x{height})")
     try:
@@ -86,8 +116,17 @@ def _decode(file: IO[bytes], name: str, decode_side: int) -> Image.Image:
         raise ImageError(f"{name}: the image is damaged or truncated ({e})") from None
 
 
-def _megapixels() -> str:
-    return f"{MAX_PIXELS / 1e6:g} megapixels"
+def _starts_like(file: IO[bytes], formats: Sequence[str]) -> bool:
+    """True if the file's first bytes are the signature of one of `formats` (Pillow's checks)."""
+    file.seek(0)
+    prefix = file.read(16)
+    Image.init()
+    checks = [Image.OPEN[f][1] for f in formats if f in Image.OPEN]
+    return any(accept is not None and accept(prefix) for accept in checks)
+
+
+def _megapixels(pixels: int) -> str:
+    return f"{pixels / 1e6:g} megapixels"
 
 
 def _gray_and_alpha(image: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:

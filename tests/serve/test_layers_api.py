@@ -230,7 +230,7 @@ def test_models_without_convolution_show_their_dense_layers(layers_client) -> No
     ("body", "status", "words"),
     [
         (b"", 422, "empty"),
-        (b"this is not an image", 422, "not an image"),
+        (b"this is not an image", 415, "not an image of an accepted format"),
         (seven_png()[:200], 422, "image"),  # a truncated PNG
     ],
 )

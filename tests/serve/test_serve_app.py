@@ -206,18 +206,22 @@ def test_predict_accepts_a_transparent_canvas_export(client) -> None:
 
 
 @pytest.mark.parametrize(
-    ("body", "message"),
+    ("body", "status", "message"),
     [
-        (b"", "empty"),
-        (b"this is not an image", "not an image"),
-        (png_of_a_stroke()[:200], "damaged or truncated"),
-        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 50, "image"),
-        (b"GIF89a" + b"\xff" * 40, "image"),
+        (b"", 422, "empty"),
+        (
+            b"this is not an image",
+            415,
+            "not an image of an accepted format (PNG, JPEG, WEBP, GIF, BMP or PPM)",
+        ),
+        (png_of_a_stroke()[:200], 422, "damaged or truncated"),
+        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 50, 422, "header is damaged"),
+        (b"GIF89a" + b"\xff" * 40, 422, "header is damaged"),
     ],
 )
-def test_bad_uploads_get_a_4xx_json_error_never_a_500(client, body, message) -> None:
+def test_bad_uploads_get_a_4xx_json_error_never_a_500(client, body, status, message) -> None:
     answer = client.post("/api/runs/softmax-a/predict", content=body)
-    assert answer.status_code == 422, answer.text
+    assert answer.status_code == status, answer.text
     assert message in answer.json()["error"]
 
 

@@ -42,3 +42,30 @@ def test_a_step_with_decay_alone_shrinks_weights_but_not_biases(optimizer: str) 
             assert torch.equal(p, before[name]), name
         else:
             assert p.norm() < before[name].norm(), name
+
+
+def test_a_checkpoint_from_before_the_split_resumes_with_its_moments(tmp_path) -> None:
+    """Checkpoints written when every parameter was in one decayed group still resume: each
+    parameter keeps its own Adam moments in the new two-group layout."""
+    from dnnexplorer.train.checkpoint import load_checkpoint, save_checkpoint
+    from dnnexplorer.train.loop import TrainingState
+
+    config = TrainConfig(model="mlp", optimizer="adam", lr=0.01, weight_decay=0.1).resolved()
+    torch.manual_seed(0)
+    old_model = create_model("mlp", hidden=[8])
+    old_optimizer = torch.optim.AdamW(old_model.parameters(), lr=0.01, weight_decay=0.1)
+    old_model(torch.rand(4, 1, 28, 28)).sum().backward()
+    old_optimizer.step()
+    old = TrainingState(model=old_model, optimizer=old_optimizer, scheduler=None)
+    save_checkpoint(old, tmp_path / "checkpoint.safetensors")
+
+    model = create_model("mlp", hidden=[8])
+    new = TrainingState(model=model, optimizer=make_optimizer(model, config), scheduler=None)
+    load_checkpoint(new, tmp_path / "checkpoint.safetensors")
+    assert [g["weight_decay"] for g in new.optimizer.param_groups] == [0.1, 0.0]
+    for (name, p_old), p_new in zip(old_model.named_parameters(), model.parameters(), strict=True):
+        assert torch.equal(p_old, p_new), name
+        moments = old_optimizer.state[p_old]["exp_avg"], new.optimizer.state[p_new]["exp_avg"]
+        assert torch.equal(*moments), name
+    model(torch.rand(4, 1, 28, 28)).sum().backward()
+    new.optimizer.step()  # and training goes on

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-import safetensors.torch
 import torch
 
 from dnnexplorer.errors import RunError, TrainingDiverged
+from dnnexplorer.fileio import atomic_path
 from dnnexplorer.train import Callback, TrainConfig, resume_training, run_training
 from dnnexplorer.train import checkpoint as checkpoint_module
 from dnnexplorer.train.checkpoint import load_checkpoint
@@ -120,19 +120,17 @@ def test_crash_while_writing_checkpoint_keeps_the_previous_one(
     tiny_dataset, tmp_path, monkeypatch
 ) -> None:
     out = tmp_path / "run"
-    real_save = safetensors.torch.save_file
     calls = {"n": 0}
 
-    def save_then_die(tensors, filename, metadata=None):
+    def write_then_die(path, data):
         calls["n"] += 1
-        if calls["n"] == 3:  # the second epoch's checkpoint: write half of it, then crash
-            real_save(tensors, filename, metadata=metadata)
-            with open(filename, "r+b") as f:
-                f.truncate(100)
-            raise OSError(28, "No space left on device")
-        return real_save(tensors, filename, metadata=metadata)
+        with atomic_path(path) as tmp:
+            if calls["n"] == 3:  # the second epoch's checkpoint: write half of it, then crash
+                tmp.write_bytes(data[: len(data) // 2])
+                raise OSError(28, "No space left on device")
+            tmp.write_bytes(data)
 
-    monkeypatch.setattr(checkpoint_module, "save_file", save_then_die)
+    monkeypatch.setattr(checkpoint_module, "write_bytes_atomic", write_then_die)
     with pytest.raises(OSError, match="No space"):
         run_training(config(epochs=2), out_dir=out, dataset=tiny_dataset)
     assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]

@@ -135,5 +135,5 @@ def test_omp_num_threads_counts_as_asking(value, threads):
 
 @pytest.mark.parametrize("threads", [0, -2, 1.5, True])
 def test_bad_thread_counts_are_config_errors(threads):
-    with pytest.raises(ConfigError, match="--threads"):
+    with pytest.raises(ConfigError, match="threads"):
         TrainConfig(threads=threads)

@@ -9,6 +9,7 @@ anywhere on the line shows the traceback.
 
 from __future__ import annotations
 
+import errno
 import importlib
 import sys
 
@@ -19,6 +20,8 @@ from dnnexplorer.errors import DnnxError
 
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
+# A full disk, a full quota, a file size limit (`ulimit -f`): what was written before is intact.
+DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 
 # Every command, in the order a learner meets them: name -> (module, attribute, one-line help).
 # The help is the command's own first docstring line (a test keeps the two equal).
@@ -44,6 +47,11 @@ COMMANDS = {
         "evaluate",
         "predict",
         "Predict the digit (or class) in each IMAGE: photos, scans, canvas exports.",
+    ),
+    "export": (
+        "export",
+        "export",
+        "Export a trained run as ONNX or TorchScript, normalization and softmax built in.",
     ),
     "ladder": (
         "ladder",
@@ -129,5 +137,6 @@ def main(argv: list[str] | None = None) -> None:
         if debug:
             raise
         where = f" ({e.filename})" if e.filename else ""
-        _fail(f"{e.strerror or e}{where}", 1)
+        hint = "; make room, then run it again (a training run continues with --resume)"
+        _fail(f"{e.strerror or e}{where}{hint if e.errno in DISK_FULL else ''}", 1)
     sys.exit(status if isinstance(status, int) else 0)

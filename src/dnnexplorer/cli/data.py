@@ -65,10 +65,18 @@ def download_bar() -> Iterator[ProgressCallback]:
             bar.stop()
 
 
+def say_waiting(folder: Path, pid: int | None) -> None:
+    """Why nothing happens: another dnnx process is writing the dataset folder (see locate)."""
+    by = f" (pid {pid})" if pid else ""
+    click.echo(f"waiting for another dnnx process fetching into {folder}{by}...", err=True)
+
+
 def load_with_progress(name: str, data_dir: Path | None) -> Dataset:
     """Load a dataset for a command, drawing a bar if its files must be downloaded."""
     with download_bar() as progress:
-        return load_dataset(name, data_dir, progress=progress, mirrors=mirrors_from_env())
+        return load_dataset(
+            name, data_dir, progress=progress, mirrors=mirrors_from_env(), on_wait=say_waiting
+        )
 
 
 @click.group()
@@ -107,12 +115,18 @@ def fetch(name: str, source: Path | None, dest: Path | None) -> None:
     """Put verified copies of dataset NAME in the user cache, ready for offline use.
 
     Downloads them (trying each mirror in turn), or copies them from --from DIR; files already in
-    the cache are checked, and a damaged one is replaced.
+    the cache are checked, and a damaged one is replaced. If another dnnx process is fetching
+    into the same folder, waits for it to finish first.
     """
     spec = get_dataset(name)
     with download_bar() as progress:
         folder = fetch_files(
-            spec, source, mirrors=mirrors_from_env(), progress=progress, dest_root=dest
+            spec,
+            source,
+            mirrors=mirrors_from_env(),
+            progress=progress,
+            dest_root=dest,
+            on_wait=say_waiting,
         )
     click.echo(f"{name}: {len(spec.files)} files verified in {folder}")
 

@@ -16,7 +16,7 @@ from dnnexplorer.errors import DnnxError
 from dnnexplorer.predict import predict_images, preprocess_file
 from dnnexplorer.train.loop import evaluate
 from dnnexplorer.train.metrics import confusion_matrix, most_confident_errors, per_class_accuracy
-from dnnexplorer.train.runs import RunFolder
+from dnnexplorer.train.runs import CONFUSION, ERRORS, RunFolder
 from dnnexplorer.viz import confusion_figure, image_grid
 
 
@@ -30,7 +30,7 @@ from dnnexplorer.viz import confusion_figure, image_grid
 @click.option(
     "--errors",
     "n_errors",
-    type=int,
+    type=click.IntRange(min=0),
     default=25,
     show_default=True,
     help="How many confidently wrong test images to show.",
@@ -58,13 +58,13 @@ def eval_command(
     worst = most_confident_errors(result.probabilities, dataset.test_labels, n_errors)
 
     out = out or run.path
-    confusion_png = confusion_figure(confusion.numpy(), classes, out / "confusion.png")
+    confusion_png = confusion_figure(confusion.numpy(), classes, out / CONFUSION)
     titles = [
         f"true {classes[int(dataset.test_labels[i])]}\npred "
         f"{classes[int(result.predictions[i])]} {result.probabilities[i].max():.0%}"
         for i in worst
     ]
-    errors_png = image_grid(dataset.test_images[worst].numpy(), titles, out / "errors.png")
+    errors_png = image_grid(dataset.test_images[worst].numpy(), titles, out / ERRORS)
 
     if as_json:
         click.echo(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import ipaddress
+import socket
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
@@ -16,6 +18,12 @@ if TYPE_CHECKING:
     from fastapi import FastAPI  # the web extras are imported only when the lab starts
 
 GRACE_S = 3  # on Ctrl-C, requests still running after this long are cancelled
+# The fields of serve/limits.py's Limits, with their defaults (a test keeps the two equal; that
+# module is not imported here: importing the lab takes seconds, and --help should not wait).
+LIMITS_HELP = (
+    "epochs (50), hidden_size (4096: units of one hidden layer), hidden_layers (10), "
+    "parameters (20000000: of the model, in all), image_pixels (16000000: of an upload)"
+)
 
 
 def is_loopback(host: str) -> bool:
@@ -72,6 +80,14 @@ def is_loopback(host: str) -> bool:
     is_flag=True,
     help="Ask for no token: anyone who can reach the port uses the lab. Never on a shared machine.",
 )
+@click.option(
+    "--limit",
+    "limit_settings",
+    multiple=True,
+    metavar="NAME=NUMBER",
+    help="Change a limit on what one request to the lab may ask (repeatable). NAME (default): "
+    + LIMITS_HELP,
+)
 def serve(
     host: str,
     port: int,
@@ -81,6 +97,7 @@ def serve(
     root_path: str,
     trusted_hosts: tuple[str, ...],
     no_token: bool,
+    limit_settings: tuple[str, ...],
 ) -> None:
     """Start the web lab: Draw, Train (live curves), Runs, and Learn (the course's pages).
 
@@ -88,7 +105,8 @@ def serve(
     As Jupyter does, the lab asks for a token, new at each start: open the address it prints
     (it ends with ?token=...); your browser then keeps it in a cookie.
     Stop with Ctrl-C; a training job in progress stops after its current mini-batch and its
-    run folder can be continued with `dnnx train --resume`.
+    run folder can be continued with `dnnx train --resume`. A request may not ask for more than
+    the lab's limits (epochs, model size, image size); --limit changes them.
     """
     try:
         from dnnexplorer.serve import create_app
@@ -98,7 +116,9 @@ def serve(
             'pip install "dnnexplorer[web]"'
         ) from None
     from dnnexplorer.serve.guard import check_token, new_token
+    from dnnexplorer.serve.limits import Limits
 
+    limits = Limits.parse(limit_settings)
     if no_token and token:
         raise ConfigError("--no-token and --token (or DNNX_TOKEN) contradict each other")
     token = None if no_token else check_token(token) if token else new_token()
@@ -120,10 +140,20 @@ def serve(
             fg="yellow",
             err=True,
         )
-    runs_dir.mkdir(parents=True, exist_ok=True)
     root_path = check_root_path(root_path)
-    app = create_app(runs_dir, data_dir, local_only=local, token=token, trusted_hosts=trusted_hosts)
+    listening = bind_port(host, port)  # before the address is printed: it must be true
+    port = listening.getsockname()[1]  # --port 0: the one the system chose
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    app = create_app(
+        runs_dir,
+        data_dir,
+        local_only=local,
+        token=token,
+        trusted_hosts=trusted_hosts,
+        limits=limits,
+    )
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    shown = f"[{shown}]" if ":" in shown and not shown.startswith("[") else shown  # IPv6
     query = f"?token={token}" if token else ""
     if root_path:
         click.echo(
@@ -133,7 +163,7 @@ def serve(
     else:
         address = f"http://{shown}:{port}/{query}"
         click.echo(f"dnnx lab on {address}  (runs in {runs_dir}; Ctrl-C to stop)")
-    serve_until_ctrl_c(app, host, port, root_path)
+    serve_until_ctrl_c(app, listening, root_path)
     job = app.state.job.info()
     if job["status"] == "stopped":
         click.echo(
@@ -150,8 +180,24 @@ def check_root_path(root_path: str) -> str:
     return root_path
 
 
-def serve_until_ctrl_c(app: FastAPI, host: str, port: int, root_path: str = "") -> None:
-    """Run the lab with uvicorn until Ctrl-C; by the time it returns, the job has stopped."""
+def bind_port(host: str, port: int) -> socket.socket:
+    """A socket bound to host:port for the lab; ConfigError in one line if it is taken."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listening = socket.socket(family, socket.SOCK_STREAM)
+    # As uvicorn does: a port left in TIME_WAIT by a lab just stopped can be used again at once.
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listening.bind((host.strip("[]"), port))
+    except OSError as e:
+        listening.close()
+        if e.errno == errno.EADDRINUSE:
+            raise ConfigError(f"port {port} is in use; choose another with --port") from None
+        raise ConfigError(f"cannot listen on {host} port {port} ({e.strerror or e})") from None
+    return listening
+
+
+def serve_until_ctrl_c(app: FastAPI, listening: socket.socket, root_path: str = "") -> None:
+    """Run the lab with uvicorn on the bound socket until Ctrl-C; then the job has stopped."""
     import uvicorn
 
     from dnnexplorer.serve.app import close_streams
@@ -161,6 +207,7 @@ def serve_until_ctrl_c(app: FastAPI, host: str, port: int, root_path: str = "") 
             close_streams(app)  # open pages' event streams end, so shutdown does not wait
             super().handle_exit(sig, frame)
 
+    host, port = listening.getsockname()[:2]
     config = uvicorn.Config(
         app,
         host=host,
@@ -170,5 +217,5 @@ def serve_until_ctrl_c(app: FastAPI, host: str, port: int, root_path: str = "") 
         timeout_graceful_shutdown=GRACE_S,
     )
     # uvicorn passes Ctrl-C on once it has shut down (the lab's shutdown stops the job).
-    with contextlib.suppress(KeyboardInterrupt):
-        LabServer(config).run()
+    with contextlib.suppress(KeyboardInterrupt), listening:
+        LabServer(config).run(sockets=[listening])

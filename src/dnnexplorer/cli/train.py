@@ -25,6 +25,7 @@ from dnnexplorer.train.config import (
 )
 from dnnexplorer.train.distributed import world_from_env
 from dnnexplorer.train.runs import RunFolder, default_run_dir
+from dnnexplorer.train.session import check_settings
 
 
 def _model_options(
@@ -192,6 +193,11 @@ model_names = [entry.name for entry in list_models()]
 @click.option(
     "--data-dir", type=click.Path(path_type=Path), help="Folder holding the dataset files."
 )
+@click.option(
+    "--tensorboard",
+    is_flag=True,
+    help="Also write TensorBoard event files (scalars, hyper-parameters) into RUN/tb/.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON (last line).")
 def train(
     model: str,
@@ -222,6 +228,7 @@ def train(
     overwrite: bool,
     resume_dir: Path | None,
     data_dir: Path | None,
+    tensorboard: bool,
     as_json: bool,
 ) -> None:
     """Train a model and write a run folder (config, metrics, weights, summary).
@@ -234,7 +241,8 @@ def train(
     if resume_dir is not None:
         _refuse_changes_on_resume()
         run = RunFolder.open(resume_dir)
-        config = run.read_config()
+        config = run.read_config().resolved()
+        check_settings(config, world)  # before loading data: fail fast, with one line
         say(f"resuming {run.path}")
         data = load_with_progress(config.dataset, data_dir)
         with make_progress(int(config.epochs), err=as_json) as progress:
@@ -260,11 +268,13 @@ def train(
             precision=precision,
             compile=compile_model,
             threads=threads,
+            tensorboard=tensorboard,
             model_options=_model_options(hidden, activation, variant, maxout_pieces, options),
         ).resolved()
         if out is None and world.distributed:
             raise ConfigError("--out is required under torchrun: every process must use it")
         out = out or default_run_dir(config)
+        check_settings(config, world)  # before loading data; run_training checks again
         data = load_with_progress(config.dataset, data_dir)
         say(f"training {config.model} on {config.dataset} -> {out}")
         say(describe_recipe(config))

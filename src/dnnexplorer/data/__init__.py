@@ -22,6 +22,7 @@ from dnnexplorer.data.idx import decompress_if_gzip, parse_idx, read_file_bytes,
 from dnnexplorer.data.locate import (
     SYSTEM_ROOT,
     Located,
+    OnWait,
     Progress,
     check_md5,
     find_or_download,
@@ -29,7 +30,16 @@ from dnnexplorer.data.locate import (
 )
 from dnnexplorer.data.registry import DatasetSpec, dataset_names, get_dataset
 
-__all__ = ["Dataset", "DatasetSpec", "dataset_names", "get_dataset", "load_dataset", "load_spec"]
+__all__ = [
+    "MNIST",
+    "Dataset",
+    "DatasetSpec",
+    "FashionMNIST",
+    "dataset_names",
+    "get_dataset",
+    "load_dataset",
+    "load_spec",
+]
 
 
 @dataclass(frozen=True)
@@ -56,14 +66,17 @@ def load_dataset(
     *,
     mirrors: Sequence[str] | None = None,
     use_cache: bool = True,
+    on_wait: OnWait | None = None,
 ) -> Dataset:
     """Load dataset `name` ("mnist", "fashion-mnist"), finding or downloading its files.
 
     `data_dir` is searched first (see `locate`); `download=False` turns a missing dataset into a
-    DataError instead of a download; `progress(file, done, total)` is called while downloading.
+    DataError instead of a download; `progress(file, done, total)` is called while downloading;
+    `on_wait(folder, pid)` before waiting for another process downloading into the same folder.
     """
+    spec = get_dataset(name)
     return load_spec(
-        get_dataset(name), data_dir, download, progress, mirrors=mirrors, use_cache=use_cache
+        spec, data_dir, download, progress, mirrors=mirrors, use_cache=use_cache, on_wait=on_wait
     )
 
 
@@ -77,9 +90,12 @@ def load_spec(
     use_cache: bool = True,
     env: Mapping[str, str] | None = None,
     system_root: str | os.PathLike[str] = SYSTEM_ROOT,
+    on_wait: OnWait | None = None,
 ) -> Dataset:
     """`load_dataset` for any spec (tests use tiny ones); `env` replaces os.environ."""
-    located = find_or_download(spec, data_dir, download, mirrors, progress, env, system_root)
+    located = find_or_download(
+        spec, data_dir, download, mirrors, progress, env, system_root, on_wait
+    )
     cache = ArrayCache(user_cache_root(env) / "parsed") if use_cache else None
     arrays, from_cache = _load_arrays(spec, located, cache)
     images = {s: arrays[spec.file(s, "images").name] for s in ("train", "test")}
@@ -136,3 +152,7 @@ def _load_arrays(
             if cache.put(key, arrays[f.name], f.md5):
                 cache.prune(f"{spec.name}.{f.name}.", keep=key)
     return arrays, not parsed
+
+
+# torchvision-style Datasets for users' own DataLoader code (they build on load_dataset above)
+from dnnexplorer.data.datasets import MNIST, FashionMNIST  # noqa: E402

@@ -23,6 +23,12 @@ def normalize(images: torch.Tensor, mean: float, std: float) -> torch.Tensor:
     return x.mul_(1.0 / (255.0 * std)).sub_(mean / std)
 
 
+def check_val_size(val_size: int, n_train: int) -> None:
+    """ConfigError unless `val_size` examples can be carved from `n_train`, leaving some."""
+    if not 0 <= val_size < n_train:
+        raise ConfigError(f"--val-size must be between 0 and {n_train - 1}, got {val_size}")
+
+
 def split_validation(
     images: torch.Tensor, labels: torch.Tensor, val_size: int, seed: int = 0
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -31,8 +37,7 @@ def split_validation(
     Returns (train_images, train_labels, val_images, val_labels).
     """
     n = len(labels)
-    if not 0 <= val_size < n:
-        raise ConfigError(f"--val-size must be between 0 and {n - 1}, got {val_size}")
+    check_val_size(val_size, n)
     order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
     val_idx, train_idx = order[:val_size], order[val_size:]
     return images[train_idx], labels[train_idx], images[val_idx], labels[val_idx]

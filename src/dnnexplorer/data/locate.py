@@ -9,8 +9,10 @@ Each file may be gzip-compressed (`train-images-idx3-ubyte.gz`) or not (`train-i
 
 If none holds them, the files are downloaded into the user cache: streamed to a temporary file,
 verified by the MD5 of its decompressed bytes, and only then renamed into place, so an interrupted
-download never leaves a file that looks complete. Environment variables are read only here, at the
-edge; everything else receives folders as arguments.
+download never leaves a file that looks complete. Whatever writes a dataset folder (a download, a
+`fetch`) holds the folder's lock (fileio.FolderLock): a second one waits for the first to finish,
+then finds the files there, so two fetches never delete each other's files. Environment variables
+are read only here, at the edge; everything else receives folders as arguments.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from pathlib import Path
 from dnnexplorer.data.idx import decompress_if_gzip, parse_idx, read_file_bytes
 from dnnexplorer.data.registry import DataFile, DatasetSpec
 from dnnexplorer.errors import DataError
-from dnnexplorer.fileio import atomic_path
+from dnnexplorer.fileio import atomic_path, folder_locked
 
 SYSTEM_ROOT = Path("/usr/share/datasets")
 DEFAULT_TIMEOUT = 15.0  # seconds per network operation: fail fast when offline
@@ -36,6 +38,8 @@ CHUNK = 1 << 20
 
 # progress(file_name, bytes_done, bytes_total or None): called while a download streams
 Progress = Callable[[str, int, "int | None"], None]
+# on_wait(folder, pid or None): called before waiting for another process writing `folder`
+OnWait = Callable[[Path, "int | None"], None]
 
 
 @dataclass(frozen=True)
@@ -201,6 +205,7 @@ def find_or_download(
     progress: Progress | None = None,
     env: Mapping[str, str] | None = None,
     system_root: str | os.PathLike[str] = SYSTEM_ROOT,
+    on_wait: OnWait | None = None,
 ) -> Located:
     """Locate `spec`'s files; if no folder holds them all, download them into the user cache."""
     found = locate(spec, data_dir, env, system_root)
@@ -210,7 +215,8 @@ def find_or_download(
     if not download:
         missing = [f for f in spec.files if f not in files_in(spec, folder)]
         raise DataError(f"{how_to_supply(spec, missing, env)} (downloading is switched off)")
-    paths = download_missing(spec, folder, mirrors, progress, env=env)
+    with folder_locked(folder, on_wait):  # files another process downloaded meanwhile are kept
+        paths = download_missing(spec, folder, mirrors, progress, env=env)
     return Located(folder, "user cache", paths)
 
 
@@ -222,23 +228,39 @@ def fetch(
     env: Mapping[str, str] | None = None,
     timeout: float = DEFAULT_TIMEOUT,
     dest_root: str | os.PathLike[str] | None = None,
+    on_wait: OnWait | None = None,
 ) -> Path:
     """Put verified copies of `spec`'s files into the user cache and return that folder.
 
     From `source_dir` (holding the files or <name>/) if given, else by download. Files already
     in the cache are verified; a damaged one is replaced. `dest_root` replaces the user cache,
-    e.g. a shared folder that DNNX_DATA will name on a cluster's compute nodes.
+    e.g. a shared folder that DNNX_DATA will name on a cluster's compute nodes. While another
+    process writes the same folder, waits for it (after calling `on_wait`).
     """
     dest = (Path(dest_root) if dest_root is not None else user_cache_root(env)) / spec.name
+    source = _source_folder(spec, Path(source_dir)) if source_dir is not None else None
+    with folder_locked(dest, on_wait):
+        _fetch_into(dest, spec, source, mirrors, progress, env, timeout)
+    return dest
+
+
+def _fetch_into(
+    dest: Path,
+    spec: DatasetSpec,
+    source: Path | None,
+    mirrors: Sequence[str] | None,
+    progress: Progress | None,
+    env: Mapping[str, str] | None,
+    timeout: float,
+) -> None:
     for f, path in files_in(spec, dest).items():
         try:
             verify_file(path, f, spec.name)
         except DataError:
             path.unlink()
-    if source_dir is None:
+    if source is None:
         download_missing(spec, dest, mirrors, progress, timeout, env)
-        return dest
-    source = _source_folder(spec, Path(source_dir))
+        return
     for f, path in files_in(spec, source).items():
         verify_file(path, f, spec.name)
         target = dest / path.name
@@ -248,7 +270,6 @@ def fetch(
         for other in (dest / f.gz_name, dest / f.name):  # the other variant would shadow it
             if other != target:
                 other.unlink(missing_ok=True)
-    return dest
 
 
 def _source_folder(spec: DatasetSpec, source: Path) -> Path:

@@ -2,7 +2,8 @@
 
 `app.py` holds the routes, `jobs.py` the single training job, `live.py` what the Train page sees
 of it (a training-loop listener and its event log), `catalog.py` the run folders, `forms.py` the
-Train form, `pictures.py` the weight and feature-map images, `guard.py` the limits on requests,
+Train form, `limits.py` what one request may ask (epochs, model size, image size and format),
+`pictures.py` the weight and feature-map images, `guard.py` the limits on requests (token, size),
 `background.py` a way to run the lab on a thread (from a notebook or a test), `layers.py` and
 `descent.py` the API of the Learn pages. `static/` holds the pages (HTML, JavaScript, CSS) and
 the vendored Chart.js; `static/learn/` the Learn pages. A page file holds only its own head

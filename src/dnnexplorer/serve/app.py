@@ -16,7 +16,8 @@
     GET  /api/train/events                the job's progress as server-sent events
 
 The routes only translate between HTTP and the library: every error the library raises
-(a `DnnxError`) becomes a JSON answer {"error": "..."} with a 4xx status, never a 500.
+(a `DnnxError`) becomes a JSON answer {"error": "..."} with a 4xx status, never a 500; a
+request over the lab's limits (limits.py: epochs, model size, image size and format) too.
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ import contextlib
 import dataclasses
 import html
 import json
+import logging
 import math
+import re
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -42,13 +45,17 @@ from starlette.exceptions import HTTPException
 from dnnexplorer.data import dataset_names, get_dataset
 from dnnexplorer.errors import ConfigError, DataError, DnnxError, ImageError, RunError
 from dnnexplorer.models import ACTIVATION_NAMES, list_models
+from dnnexplorer.predict import UnsupportedFormat
 from dnnexplorer.serve.catalog import BadRunName, DatasetStore, RunCatalog, RunNotFound
 from dnnexplorer.serve.descent import add_descent_routes
 from dnnexplorer.serve.forms import config_from_form
 from dnnexplorer.serve.guard import Guard
 from dnnexplorer.serve.jobs import JobBusy, TrainingJob
 from dnnexplorer.serve.layers import add_layer_routes
+from dnnexplorer.serve.limits import LIMITS, Limits
 from dnnexplorer.train.config import OPTIMIZERS
+
+log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).parent / "static"
 # Every page: route -> (its file under static/, the section of the navigation it belongs to).
@@ -66,11 +73,13 @@ NAVIGATION = (("/", "Draw"), ("/train", "Train"), ("/runs", "Runs"), ("/learn", 
 SHELL = "shell.html"  # what every page shares: <head> basics, the header and its navigation
 MAX_BODY = 8 * 1024 * 1024  # a phone photo fits; a canvas drawing is a few kilobytes
 KEEP_ALIVE_S = 15.0
+EVENT_ID = re.compile(r"(\d{1,12})\.(\d{1,12})")  # 'JOB.INDEX', as event_stream numbers them
 STATUS_OF = [  # the first matching class decides the HTTP status
     (BadRunName, 400),
     (RunNotFound, 404),
     (JobBusy, 409),
     (RunError, 409),
+    (UnsupportedFormat, 415),
     (ImageError, 422),
     (ConfigError, 422),
     (DataError, 503),
@@ -87,16 +96,18 @@ def create_app(
     datasets: DatasetStore | None = None,
     token: str | None = None,
     trusted_hosts: tuple[str, ...] = (),
+    limits: Limits = LIMITS,
 ) -> FastAPI:
     """The web lab for the run folders under `runs_dir`.
 
     `local_only`: answer only requests addressed to localhost (or to `trusted_hosts`, the names
     of a proxy publishing the lab); `token`: what every request must carry (see guard.py; None
-    asks for none, as in tests). Behind a proxy that serves the lab under a prefix, run it
-    with uvicorn's `root_path` set to that prefix: every page addresses the lab relative to it.
+    asks for none, as in tests); `limits`: what one request may ask (limits.py). Behind a proxy
+    that serves the lab under a prefix, run it with uvicorn's `root_path` set to that prefix:
+    every page addresses the lab relative to it.
     """
     datasets = datasets or DatasetStore(data_dir)
-    catalog = RunCatalog(runs_dir, datasets)
+    catalog = RunCatalog(runs_dir, datasets, limits)
     job = TrainingJob(runs_dir, datasets)
 
     @contextlib.asynccontextmanager
@@ -107,6 +118,7 @@ def create_app(
 
     app = FastAPI(title="dnnx lab", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.catalog, app.state.job, app.state.token = catalog, job, token
+    app.state.limits = limits
     app.state.closing = threading.Event()  # set by close_streams() when the server stops
     _add_error_handlers(app)
     _add_pages(app)
@@ -142,6 +154,12 @@ def _add_error_handlers(app: FastAPI) -> None:
     async def invalid_request(request: Request, e: RequestValidationError) -> JSONResponse:
         problems = "; ".join(f"{'.'.join(map(str, p['loc']))}: {p['msg']}" for p in e.errors())
         return _error(422, problems)
+
+    @app.exception_handler(Exception)
+    async def bug(request: Request, e: Exception) -> JSONResponse:
+        # A bug of the lab: the page still gets JSON it can show; the server log has the rest.
+        log.error("internal error on %s %s", request.method, request.url.path, exc_info=e)
+        return _error(500, f"internal error: {type(e).__name__}")
 
 
 def _add_pages(app: FastAPI) -> None:
@@ -206,6 +224,7 @@ def _add_run_routes(app: FastAPI, catalog: RunCatalog) -> None:
             "datasets": datasets,
             "activations": list(ACTIVATION_NAMES),
             "optimizers": list(OPTIMIZERS),
+            "limits": app.state.limits.to_dict(),  # the Train form shows them
         }
 
     @app.get("/api/runs")
@@ -239,8 +258,10 @@ def _add_train_routes(app: FastAPI, job: TrainingJob) -> None:
     @app.post("/api/train", status_code=202)
     async def train_start(request: Request) -> dict[str, Any]:
         form = await _json_body(request)
-        config, name = config_from_form(form)
-        return job.start(config, name)
+        job.refuse_if_busy()  # 409 at once: a second start sizes and builds nothing
+        limits = request.app.state.limits
+        config, name = await asyncio.to_thread(config_from_form, form, limits)
+        return job.start(config, name)  # the job's own thread builds the model
 
     @app.post("/api/train/stop")
     def train_stop() -> dict[str, Any]:
@@ -248,9 +269,9 @@ def _add_train_routes(app: FastAPI, job: TrainingJob) -> None:
 
     @app.get("/api/train/events")
     async def train_events(request: Request) -> StreamingResponse:
-        last = request.headers.get("last-event-id", "")
+        since = parse_event_id(request.headers.get("last-event-id", ""))
         return StreamingResponse(
-            event_stream(job, last, request.app.state.closing),
+            event_stream(job, since, request.app.state.closing),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
@@ -262,20 +283,34 @@ async def _json_body(request: Request) -> Any:
         raise HTTPException(415, "send the form as JSON (Content-Type: application/json)")
     try:
         return json.loads(await request.body())
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+    except RecursionError:
+        raise HTTPException(400, "the body is not valid JSON (nested too deeply)") from None
+    except (ValueError, UnicodeDecodeError) as e:  # ValueError: also a 5000-digit number
         raise HTTPException(400, f"the body is not valid JSON ({e})") from None
 
 
+def parse_event_id(last_event_id: str) -> tuple[int, int]:
+    """(job id, first index wanted) from a Last-Event-ID header ('' means from the start)."""
+    if not last_event_id:
+        return 0, 0
+    match = EVENT_ID.fullmatch(last_event_id.strip())
+    if match is None:
+        shown = last_event_id[:40] + ("..." if len(last_event_id) > 40 else "")
+        raise HTTPException(
+            400, f"Last-Event-ID must look like JOB.INDEX (e.g. 3.41), got {shown!r}"
+        )
+    return int(match[1]), int(match[2]) + 1
+
+
 async def event_stream(
-    job: TrainingJob, last_event_id: str = "", closing: threading.Event | None = None
+    job: TrainingJob, since: tuple[int, int] = (0, 0), closing: threading.Event | None = None
 ) -> AsyncIterator[str]:
-    """Server-sent events: the current job's history from `last_event_id` on, then live.
+    """Server-sent events: the current job's history from `since` (job id, index) on, then live.
 
     Event ids are 'JOB.INDEX', so a browser that reconnects (EventSource sends Last-Event-ID)
     gets only what it missed; a page opened later gets the whole job replayed.
     """
-    job_id, _, index = last_event_id.partition(".")
-    job_id, start = (int(job_id), int(index) + 1) if index.isdigit() else (0, 0)
+    job_id, start = since
     yield "retry: 2000\n\n"
     if job.events.job_id == 0:
         yield _sse("idle", job.info())

@@ -5,7 +5,10 @@ A run is named by its path relative to `--runs` (e.g. `cnn-mnist-20261125-231501
 checked before it touches the disk: plain path parts only, nothing that could leave the runs
 folder (`..`, absolute paths, symbolic links pointing elsewhere).
 
-Predictions go through `dnnexplorer.predict`, the one preprocessing path `dnnx predict` uses.
+Predictions go through `dnnexplorer.predict`, the one preprocessing path `dnnx predict` uses;
+an upload must be one of a few formats and not too large (limits.py), and two are decoded at a
+time. A run folder whose files are damaged (junk, or `[]` where an object belongs) is listed as
+damaged, and every route about it answers with an error: it never breaks the Runs page.
 """
 
 from __future__ import annotations
@@ -22,9 +25,11 @@ import torch
 from torch import nn
 
 from dnnexplorer.data import Dataset, get_dataset, load_dataset
-from dnnexplorer.errors import RunError
+from dnnexplorer.errors import DnnxError, RunError
 from dnnexplorer.predict import load_image_bytes, predict_images, to_mnist
 from dnnexplorer.serve import pictures
+from dnnexplorer.serve.limits import LIMITS, UPLOAD_FORMATS, Limits
+from dnnexplorer.train import TrainConfig
 from dnnexplorer.train.loop import evaluate
 from dnnexplorer.train.metrics import confusion_matrix, most_confident_errors, per_class_accuracy
 from dnnexplorer.train.runs import CONFIG, RunFolder
@@ -33,6 +38,9 @@ NAME_PART = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 MAX_DEPTH = 3  # runs/NAME, runs/GROUP/NAME (dnnx ladder), one more level for good measure
 MODELS_KEPT = 4  # trained models kept in memory for the Draw page
 WORST_ERRORS = 24
+DECODING_AT_ONCE = 2  # uploads decoded together: each may take tens of megabytes
+# A damaged file fails in many ways: bad JSON, JSON of the wrong shape, fields of the wrong kind.
+DAMAGE = (DnnxError, ValueError, TypeError, KeyError, AttributeError, OSError)
 
 
 class BadRunName(RunError):
@@ -41,6 +49,10 @@ class BadRunName(RunError):
 
 class RunNotFound(RunError):
     """No run folder of that name under the runs folder."""
+
+
+class DamagedRun(RunError):
+    """A run folder whose config, summary or metrics cannot be read."""
 
 
 def check_run_name(name: str) -> str:
@@ -83,9 +95,11 @@ class LoadedModel:
 class RunCatalog:
     """Every run folder under `root`, and the trained models of those runs."""
 
-    def __init__(self, root: str | Path, datasets: DatasetStore) -> None:
+    def __init__(self, root: str | Path, datasets: DatasetStore, limits: Limits = LIMITS) -> None:
         self.root = Path(root)
         self.datasets = datasets
+        self.limits = limits
+        self._decoding = threading.BoundedSemaphore(DECODING_AT_ONCE)
         self._models: OrderedDict[tuple[str, int], LoadedModel] = OrderedDict()
         self._analyses: dict[tuple[str, int], dict[str, Any]] = {}
         self._lock = threading.Lock()
@@ -118,19 +132,22 @@ class RunCatalog:
         return found
 
     def summary_row(self, name: str) -> dict[str, Any]:
-        """One line of the Runs table: model, dataset, accuracy, time, date, state."""
-        run = RunFolder(self.path_of(name))
-        row: dict[str, Any] = {"name": name}
+        """One line of the Runs table: model, dataset, accuracy, time, date, state.
+
+        A damaged run gets a line saying so ({"name", "error"}), and the others still show.
+        """
         try:
-            config = run.read_config()
-            summary = run.read_summary() or {}
-            metrics = run.read_metrics()
-        except (RunError, ValueError) as e:
-            return {**row, "error": str(e)}
+            return self._summary_row(name)
+        except DAMAGE as e:
+            return {"name": name, "error": str(e)}
+
+    def _summary_row(self, name: str) -> dict[str, Any]:
+        run = RunFolder(self.path_of(name))
+        config, summary, metrics = read_run(run)
         last = metrics[-1] if metrics else {}
         modified = max(p.stat().st_mtime for p in run.path.iterdir() if p.is_file())
         return {
-            **row,
+            "name": name,
             "model": config.model,
             "dataset": config.dataset,
             "epochs": len(metrics),
@@ -152,13 +169,18 @@ class RunCatalog:
     def details(self, name: str) -> dict[str, Any]:
         """Config, summary and per-epoch metrics of one run (its curves)."""
         run = RunFolder(self.path_of(name))
+        config, summary, metrics = read_run(run)
         return {
             "name": name,
-            "config": run.read_config().to_dict(),
-            "summary": run.read_summary(),
-            "metrics": run.read_metrics(),
+            "config": config.to_dict(),
+            "summary": summary or None,
+            "metrics": metrics,
             "has_weights": run.weights_path.is_file(),
         }
+
+    def config_of(self, name: str) -> TrainConfig:
+        """The config of run `name`; DamagedRun if its config.json is not a config."""
+        return read_run(RunFolder(self.path_of(name)))[0]
 
     # -- using a run's model ----------------------------------------------------------------
     def model(self, name: str) -> LoadedModel:
@@ -169,7 +191,11 @@ class RunCatalog:
         key = (name, run.weights_path.stat().st_mtime_ns)
         with self._lock:
             if key not in self._models:
-                model, config = run.load_model()
+                read_run(run)  # a damaged run folder: DamagedRun, not an error inside torch
+                try:
+                    model, config = run.load_model()
+                except DAMAGE as e:
+                    raise DamagedRun(f"run {name!r} cannot be loaded: {e}") from None
                 spec = get_dataset(config.dataset)
                 self._models[key] = LoadedModel(
                     model, list(spec.classes), spec.mean, spec.std, threading.Lock()
@@ -182,7 +208,7 @@ class RunCatalog:
     def predict(self, name: str, image_bytes: bytes) -> dict[str, Any]:
         """Preprocess an uploaded image exactly as `dnnx predict` does, then classify it."""
         loaded = self.model(name)  # first: a bad run name is refused before the image is read
-        x = to_mnist(load_image_bytes(image_bytes, "the image"), name="the image")  # (28, 28)
+        x = self.digit_of_upload(image_bytes)  # (28, 28)
         conv = pictures.first_conv(loaded.model)
         captured: list[torch.Tensor] = []  # the first convolution's output: its feature maps
         with loaded.lock:
@@ -206,6 +232,20 @@ class RunCatalog:
             "feature_maps": maps.to_dict() if maps else None,
         }
 
+    def digit_of_upload(self, image_bytes: bytes) -> torch.Tensor:
+        """An uploaded image prepared as `dnnx predict` does: (28, 28) in [0, 1], ink bright.
+
+        Only the formats and sizes the lab accepts (limits.py); two uploads are decoded at a time.
+        """
+        with self._decoding:
+            image = load_image_bytes(
+                image_bytes,
+                "the image",
+                max_pixels=self.limits.image_pixels,
+                formats=UPLOAD_FORMATS,
+            )
+            return to_mnist(image, name="the image")
+
     def analysis(self, name: str) -> dict[str, Any]:
         """Confusion matrix, per-class accuracy and worst errors on the test set (cached)."""
         loaded = self.model(name)
@@ -213,8 +253,7 @@ class RunCatalog:
         key = (name, run.weights_path.stat().st_mtime_ns)
         if key in self._analyses:
             return self._analyses[key]
-        config = run.read_config()
-        data = self.datasets.get(config.dataset)
+        data = self.datasets.get(self.config_of(name).dataset)
         with loaded.lock:
             result = evaluate(
                 loaded.model, data.test_images, data.test_labels, data.mean, data.std, True
@@ -240,3 +279,21 @@ class RunCatalog:
             "errors": errors,
         }
         return self._analyses[key]
+
+
+def read_run(run: RunFolder) -> tuple[TrainConfig, dict[str, Any], list[dict[str, Any]]]:
+    """A run's config, summary ({} before its first epoch) and per-epoch metrics.
+
+    DamagedRun if one of its files is not what `dnnx train` writes: junk, `[]` or `null` where
+    a record belongs, or a config whose fields are not a config's.
+    """
+    try:
+        config = run.read_config()
+        summary = run.read_summary()
+        summary = {} if summary is None else summary
+        metrics = run.read_metrics()
+        if not isinstance(summary, dict) or not all(isinstance(m, dict) for m in metrics):
+            raise ValueError("summary.json or metrics.jsonl does not hold records")
+    except DAMAGE as e:
+        raise DamagedRun(f"run {run.path.name!r} is damaged: {e}") from None
+    return config, summary, metrics

@@ -2,7 +2,12 @@
 
 The form sends JSON such as {"model": "mlp", "hidden": "200,100", "activation": "relu",
 "epochs": 1}. Fields left empty take the model's recipe, as flags left out do on the command
-line. Every mistake becomes a `ConfigError` whose message names the field.
+line. Every mistake becomes a `ConfigError` whose message names the field, and so does a form
+asking for more than the lab allows (`limits.py`: epochs, hidden sizes, parameters).
+
+The model a form asks for is sized on PyTorch's "meta" device: its layers are built with
+shapes but no numbers, so counting 200 million parameters takes no memory and no time. The
+training job builds the real model, on its own thread.
 """
 
 from __future__ import annotations
@@ -11,9 +16,12 @@ import math
 import time
 from typing import Any
 
+import torch
+
 from dnnexplorer.data import get_dataset
 from dnnexplorer.errors import ConfigError
-from dnnexplorer.models import create_model, get_entry
+from dnnexplorer.models import count_parameters, create_model, get_entry
+from dnnexplorer.serve.limits import LIMITS, Limits
 from dnnexplorer.train import TrainConfig
 from dnnexplorer.train.config import parse_batch_size
 
@@ -29,10 +37,15 @@ FIELDS = (
     "seed",
     "name",
 )
+MAX_SEED = 2**32 - 1  # PyTorch takes larger seeds; a form has no use for them
 
 
-def config_from_form(form: Any) -> tuple[TrainConfig, str]:
-    """(resolved config, run name) from the Train form's JSON; ConfigError for bad fields."""
+def config_from_form(form: Any, limits: Limits = LIMITS) -> tuple[TrainConfig, str]:
+    """(resolved config, run name) from the Train form's JSON; ConfigError for bad fields.
+
+    The model is sized, not built (see above): this takes milliseconds, and app.py still
+    calls it on a worker thread, never on the event loop that answers every other request.
+    """
     if not isinstance(form, dict):
         raise ConfigError("the training form must be a JSON object")
     unknown = sorted(set(form) - set(FIELDS))
@@ -52,12 +65,23 @@ def config_from_form(form: Any) -> tuple[TrainConfig, str]:
         lr=_number(form, "lr"),
         batch_size=_batch_size(form.get("batch_size")),
         epochs=_integer(form, "epochs"),
-        seed=_integer(form, "seed") or 0,
+        seed=_seed(form),
     ).resolved()
-    # Build the model once now, so a bad option is a 4xx answer, not a failed job later.
-    create_model(config.model, num_classes=len(get_dataset(dataset).classes), **options)
+    # Size the model now, so a bad option or too large a model is a 4xx answer, not a failed job.
+    limits.check_training(config)
+    limits.check_parameters(parameter_count(config, len(get_dataset(dataset).classes)))
     name = _text(form, "name", f"{model}-{dataset}-{time.strftime('%Y%m%d-%H%M%S')}")
     return config, name
+
+
+def parameter_count(config: TrainConfig, num_classes: int) -> int:
+    """The parameters of the model `config` describes, counted without allocating them.
+
+    Building it also checks its options: a bad one is a ConfigError here, not a failed job.
+    """
+    with torch.device("meta"):  # shapes only: no memory, no random initialisation
+        model = create_model(config.model, num_classes=num_classes, **config.model_options)
+    return count_parameters(model)
 
 
 def model_options(model: str, activation: Any, hidden: Any) -> dict[str, Any]:
@@ -112,6 +136,13 @@ def _integer(form: dict[str, Any], key: str) -> int | None:
         return _as_int(form[key])
     except (TypeError, ValueError):
         raise ConfigError(f"{key} must be a whole number, got {form[key]!r}") from None
+
+
+def _seed(form: dict[str, Any]) -> int:
+    seed = _integer(form, "seed") or 0
+    if not 0 <= seed <= MAX_SEED:
+        raise ConfigError(f"seed must be between 0 and {MAX_SEED}, got {seed}")
+    return seed
 
 
 def _number(form: dict[str, Any], key: str) -> float | None:

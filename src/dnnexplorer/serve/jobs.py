@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from dnnexplorer.errors import DnnxError, RunError
+from dnnexplorer.fileio import LOCK_FILE
 from dnnexplorer.serve.catalog import DatasetStore, check_run_name
 from dnnexplorer.serve.live import EventLog, LiveListener, StopTraining
 from dnnexplorer.train import Callback, TrainConfig, run_training
@@ -52,17 +53,29 @@ class TrainingJob:
         with self._lock:
             return dict(self._info)
 
+    def refuse_if_busy(self) -> None:
+        """JobBusy if a job is running: checked before a new form is checked, so a second
+        start is refused at once and builds nothing."""
+        with self._lock:
+            self._refuse_if_busy()
+
+    def _refuse_if_busy(self) -> None:
+        if self.running:
+            raise JobBusy(
+                f"a training job is already running (run {self._info['run']!r}); "
+                "stop it or wait until it finishes"
+            )
+
     def start(self, config: TrainConfig, name: str) -> dict[str, Any]:
-        """Start training `config` into the run folder `name`; JobBusy if a job is running."""
+        """Start training `config` into the run folder `name`; JobBusy if a job is running.
+
+        The model is built on the job's thread (by `run_training`), never by the caller.
+        """
         check_run_name(name)
         out_dir = self.runs_root / name
         with self._lock:
-            if self.running:
-                raise JobBusy(
-                    f"a training job is already running (run {self._info['run']!r}); "
-                    "stop it or wait until it finishes"
-                )
-            if out_dir.exists() and any(out_dir.iterdir()):
+            self._refuse_if_busy()  # again: another start may have come in meanwhile
+            if out_dir.exists() and any(p.name != LOCK_FILE for p in out_dir.iterdir()):
                 raise RunError(f"a run named {name!r} already exists; choose another name")
             job_id = self._info["id"] + 1
             self._stop = threading.Event()

@@ -37,9 +37,8 @@ from torch import Tensor, nn
 
 from dnnexplorer.errors import DnnxError
 from dnnexplorer.models.activations import Maxout
-from dnnexplorer.predict import load_image_bytes, model_input, to_mnist
+from dnnexplorer.predict import model_input
 from dnnexplorer.serve.catalog import LoadedModel, RunCatalog
-from dnnexplorer.train.runs import RunFolder
 
 IDENTITIES = ("flatten", "dropout")  # steps that change no number (dropout: in eval mode)
 
@@ -79,7 +78,7 @@ def activations_for_upload(catalog: RunCatalog, name: str, image: bytes) -> dict
     """Prepare an uploaded image as `dnnx predict` does, then record every layer on it."""
     started = time.perf_counter()
     loaded = catalog.model(name)  # first: a bad run name is refused before the image is read
-    pixels = to_mnist(load_image_bytes(image, "the image"), name="the image")  # (28, 28)
+    pixels = catalog.digit_of_upload(image)  # (28, 28)
     answer = activations(loaded, pixels)
     return {"run": name, "source": {"kind": "image"}, **answer, "server_ms": _ms(started)}
 
@@ -88,7 +87,7 @@ def activations_for_test_image(catalog: RunCatalog, name: str, index: int) -> di
     """Every layer's output for test image `index` of the dataset the run was trained on."""
     started = time.perf_counter()
     loaded = catalog.model(name)
-    dataset = catalog.datasets.get(RunFolder(catalog.path_of(name)).read_config().dataset)
+    dataset = catalog.datasets.get(catalog.config_of(name).dataset)
     count = len(dataset.test_images)
     if not 0 <= index < count:
         raise NoSuchTestImage(f"test image {index} does not exist: choose 0 to {count - 1}")

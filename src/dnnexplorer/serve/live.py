@@ -58,9 +58,13 @@ class EventLog:
             self._events.append((kind, data))
 
     def since(self, job_id: int, start: int) -> tuple[int, list[tuple[int, str, dict[str, Any]]]]:
-        """(current job id, its events from `start` on); a newer job is replayed from 0."""
+        """(current job id, its events from `start` on); a newer job is replayed from 0.
+
+        So is this job for a reader asking beyond its end (an id it cannot have seen): waiting
+        for that index would show it nothing for most of the job.
+        """
         with self._lock:
-            if job_id != self.job_id:
+            if job_id != self.job_id or start > len(self._events):
                 start = 0
             events = [
                 (i, e[0], e[1])

@@ -8,6 +8,9 @@ None take the model's recipe (its registered default epochs, batch size, learnin
 from __future__ import annotations
 
 import dataclasses
+import math
+import types
+import typing
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -23,6 +26,7 @@ from dnnexplorer.models.registry import (
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("auto", "fp32", "bf16")
 FULL_BATCH = "full"
+MAX_SEED = 2**32 - 1  # the per-epoch seeds (loop.epoch_generator) must fit torch's 64 bits
 
 BatchSize = int | Literal["full"]
 
@@ -61,8 +65,10 @@ class TrainConfig:
     compile: bool = False
     threads: int | None = None  # CPU threads; None: measured for the model and batch (threads.py)
     recipe: str = "auto"
+    tensorboard: bool = False  # also write TensorBoard event files into the run's tb/ folder
 
     def __post_init__(self) -> None:
+        _check_types(self)  # config.json may hold anything: "epochs": "three", "seed": null
         _check_choice("optimizer", self.optimizer, OPTIMIZERS)
         _check_choice("recipe", self.recipe, RECIPES)
         if self.betas is not None:
@@ -76,10 +82,12 @@ class TrainConfig:
         bs = self.batch_size
         if bs is not None and bs != FULL_BATCH and (not isinstance(bs, int) or bs < 1):
             raise ConfigError(f"--batch-size must be a positive integer or 'full', got {bs!r}")
-        if self.lr is not None and not self.lr > 0:
-            raise ConfigError(f"--lr must be positive, got {self.lr}")
-        if self.weight_decay is not None and self.weight_decay < 0:
-            raise ConfigError(f"--weight-decay must be >= 0, got {self.weight_decay}")
+        # `not x > 0` rather than `x <= 0`: nan fails every comparison, so it is refused too
+        if self.lr is not None and not (self.lr > 0 and math.isfinite(self.lr)):
+            raise ConfigError(f"--lr must be positive and finite, got {self.lr}")
+        wd = self.weight_decay
+        if wd is not None and not (wd >= 0 and math.isfinite(wd)):
+            raise ConfigError(f"--weight-decay must be >= 0 and finite, got {wd}")
         if self.label_smoothing is not None and not 0 <= self.label_smoothing < 1:
             raise ConfigError(f"--label-smoothing must be in [0, 1), got {self.label_smoothing}")
         if self.threads is not None and (
@@ -88,6 +96,8 @@ class TrainConfig:
             raise ConfigError(f"--threads must be a whole number >= 1, got {self.threads!r}")
         if self.val_size < 0:
             raise ConfigError(f"--val-size must be >= 0, got {self.val_size}")
+        if not 0 <= self.seed <= MAX_SEED:
+            raise ConfigError(f"--seed must be between 0 and {MAX_SEED}, got {self.seed}")
         if self.target_acc is not None and not 0 < self.target_acc <= 1:
             raise ConfigError(f"--target-acc is a fraction in (0, 1], got {self.target_acc}")
 
@@ -123,6 +133,8 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
         """Rebuild a config from `config.json`; unknown keys are an error, not silently dropped."""
+        if not isinstance(data, dict):
+            raise ConfigError(f"a config is a JSON object of settings, got {data!r:.60}")
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
@@ -152,6 +164,51 @@ def parse_betas(text: str) -> tuple[float, float]:
     except ValueError:
         raise ConfigError(f"--betas takes two numbers like 0.9,0.999; got {text!r}") from None
     return check_betas(values, "--betas")
+
+
+def _check_types(config: TrainConfig) -> None:
+    """ConfigError unless each field holds a value of its annotated type (the CLI's flags are
+    typed already; this catches a config.json edited by hand, so it names the JSON field)."""
+    for name, hint in typing.get_type_hints(TrainConfig).items():
+        value = getattr(config, name)
+        if not _is_a(value, hint):
+            raise ConfigError(f"{name} must be {_describe(hint)}, got {value!r}")
+
+
+def _is_a(value: object, hint: Any) -> bool:
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(_is_a(value, h) for h in args)
+    if origin is Literal:
+        return value in args
+    if hint is Any:
+        return True
+    if isinstance(value, bool):  # bool is an int to Python, but True is no epoch count
+        return hint is bool
+    if hint is float:
+        return isinstance(value, int | float)
+    if origin is tuple:
+        return True  # betas: check_betas says what it takes (JSON has lists, not tuples)
+    return isinstance(value, origin or hint)
+
+
+_DESCRIPTIONS = {
+    int: "a whole number",
+    float: "a number",
+    str: "a string",
+    bool: "true or false",
+    dict: "an object",
+    type(None): "null",
+}
+
+
+def _describe(hint: Any) -> str:
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_describe(h) for h in args)
+    if origin is Literal:
+        return " or ".join(repr(a) for a in args)
+    return _DESCRIPTIONS.get(origin or hint, str(hint))
 
 
 def _check_choice(name: str, value: str | None, choices: tuple[str, ...]) -> None:

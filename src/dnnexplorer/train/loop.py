@@ -213,6 +213,11 @@ def train_one_epoch(
     return total_loss / max(seen, 1), total_correct / max(seen, 1), int(seen)
 
 
+def reached_target(metrics: EpochMetrics, config: TrainConfig) -> bool:
+    """Whether this epoch's test accuracy reached `--target-acc` (never, without one)."""
+    return config.target_acc is not None and metrics.test_accuracy >= config.target_acc
+
+
 def fit(
     state: TrainingState,
     data: TrainData,
@@ -222,8 +227,9 @@ def fit(
 ) -> list[EpochMetrics]:
     """Train from epoch `state.epoch + 1` to `config.epochs`, evaluating after every epoch.
 
-    Stops early at the first epoch whose test accuracy reaches `config.target_acc`, or when a
-    listener sets `state.stop_requested`. Returns the whole history (earlier epochs included).
+    Stops early at the first epoch whose test accuracy reaches `config.target_acc` (a resumed
+    run whose last saved epoch reached it trains no further), or when a listener sets
+    `state.stop_requested`. Returns the whole history (earlier epochs included).
     When distributed, only rank 0 evaluates; every rank follows its decision to stop.
     """
     device = data.train_labels.device
@@ -232,6 +238,8 @@ def fit(
         net = torch.compile(net)  # opt-in: compiling takes a while, then steps run faster
     for cb in callbacks:
         cb.on_train_start(state)
+    if state.history and reached_target(state.history[-1], config):
+        return state.history
     for epoch in range(state.epoch + 1, int(config.epochs) + 1):
         start = time.perf_counter()
         train_loss, train_acc, seen = train_one_epoch(
@@ -266,7 +274,6 @@ def fit(
         state.history.append(metrics)
         for cb in callbacks:
             cb.on_epoch_end(state, metrics)
-        reached = config.target_acc is not None and test.accuracy >= config.target_acc
-        if broadcast_flag(reached, world, device):
+        if broadcast_flag(reached_target(metrics, config), world, device):
             break
     return state.history

@@ -6,22 +6,33 @@
       checkpoint.safetensors model + optimizer + schedule + history, for --resume
       model.safetensors      the weights alone, what eval/predict/serve load
       summary.json           the result: model, params, test accuracy, seconds, device, ...
+      confusion.png          `dnnx eval`'s confusion matrix (unless given another --out)
+      errors.png             `dnnx eval`'s most confidently wrong test images
 
 Every file is written atomically; a folder that already holds a run is never overwritten
-silently.
+silently. A process writing the folder holds its lock (the file `.lock`, see fileio.FolderLock)
+for the whole run, so a second `dnnx train --out`/`--resume` on it is refused, not mixed in.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from pathlib import Path
 from typing import Any
 
 from torch import nn
 
-from dnnexplorer.errors import RunError
-from dnnexplorer.fileio import append_jsonl, write_bytes_atomic, write_json_atomic
+from dnnexplorer.errors import ConfigError, RunError
+from dnnexplorer.fileio import (
+    LOCK_FILE,
+    FolderLock,
+    append_jsonl,
+    remove_leftovers,
+    write_bytes_atomic,
+    write_json_atomic,
+)
 from dnnexplorer.train.checkpoint import load_weights, save_checkpoint, save_weights
 from dnnexplorer.train.config import TrainConfig
 from dnnexplorer.train.loop import Callback, EpochMetrics, TrainingState
@@ -31,6 +42,13 @@ METRICS = "metrics.jsonl"
 CHECKPOINT = "checkpoint.safetensors"
 WEIGHTS = "model.safetensors"
 SUMMARY = "summary.json"
+CONFUSION = "confusion.png"
+ERRORS = "errors.png"
+EXPORTS = ("model.onnx", "model.pt")  # dnnx export's default files (see export.py)
+TENSORBOARD = "tb"  # a folder: TensorBoard's event files, with --tensorboard
+# Every file dnnx writes into a run folder: what --overwrite removes. Other files are the
+# user's (notes, their own plots) and are left alone.
+WRITTEN = (CONFIG, METRICS, CHECKPOINT, WEIGHTS, SUMMARY, CONFUSION, ERRORS, *EXPORTS)
 
 
 def default_run_dir(config: TrainConfig, root: str | Path = "runs") -> Path:
@@ -40,44 +58,89 @@ def default_run_dir(config: TrainConfig, root: str | Path = "runs") -> Path:
 
 
 class RunFolder:
-    """Read and write the files of one run folder."""
+    """Read and write the files of one run folder.
+
+    `create` and `open(write=True)` hold the folder's lock until `release()` (or the end of a
+    `with` block): use them as `with RunFolder.create(path) as run: ...`.
+    """
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        self._lock: FolderLock | None = None
 
     @classmethod
     def create(cls, path: str | Path, overwrite: bool = False) -> RunFolder:
-        """A new, empty run folder. An existing non-empty folder is an error unless `overwrite`."""
+        """A new, empty run folder, locked. An existing non-empty folder is an error unless
+        `overwrite`."""
         run = cls(path)
         if run.path.exists() and not run.path.is_dir():
             raise RunError(f"{run.path}: exists and is not a folder")
-        if run.path.is_dir() and any(run.path.iterdir()):
+        run.path.mkdir(parents=True, exist_ok=True)
+        run._lock_for_writing()  # before looking inside: two runs started at once both see it empty
+        run.remove_leftovers()  # a folder holding only a killed write's temp file is empty
+        if any(p.name != LOCK_FILE for p in run.path.iterdir()):
             if not overwrite:
+                run.release()
                 raise RunError(
                     f"{run.path}: already holds files; continue it with --resume {run.path}, "
                     "or choose another --out (or pass --overwrite)"
                 )
-            for name in (CONFIG, METRICS, CHECKPOINT, WEIGHTS, SUMMARY):
+            for name in WRITTEN:
                 (run.path / name).unlink(missing_ok=True)
-        run.path.mkdir(parents=True, exist_ok=True)
+            shutil.rmtree(run.path / TENSORBOARD, ignore_errors=True)
         return run
 
     @classmethod
-    def open(cls, path: str | Path) -> RunFolder:
-        """An existing run folder (it must hold config.json)."""
+    def open(cls, path: str | Path, write: bool = False) -> RunFolder:
+        """An existing run folder (it must hold config.json); locked if we will `write` it."""
         run = cls(path)
         if not run.path.is_dir():
             raise RunError(f"{run.path}: no such run folder")
         if not (run.path / CONFIG).is_file():
             raise RunError(f"{run.path}: not a run folder (no {CONFIG})")
+        if write:
+            run._lock_for_writing()
         return run
+
+    # -- the writer's lock --------------------------------------------------------------
+    def _lock_for_writing(self) -> None:
+        lock = FolderLock(self.path)
+        if not lock.acquire():
+            pid = lock.holder()
+            raise RunError(
+                f"{self.path}: another dnnx process is writing this run"
+                + (f" (pid {pid})" if pid else "")
+                + "; wait for it to end, or stop it"
+            )
+        self._lock = lock
+
+    def release(self) -> None:
+        """Give back the writer's lock (no-op for a folder opened only to read)."""
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    def __enter__(self) -> RunFolder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+    def remove_leftovers(self) -> None:
+        """Delete the temp files of writes that a kill interrupted (see fileio.atomic_path)."""
+        for name in WRITTEN:
+            remove_leftovers(self.path / name)
 
     # -- config and summary -------------------------------------------------------------
     def write_config(self, config: TrainConfig) -> None:
         write_json_atomic(self.path / CONFIG, config.to_dict())
 
     def read_config(self) -> TrainConfig:
-        return TrainConfig.from_dict(self._read_json(CONFIG))
+        """The run's TrainConfig; RunError naming config.json if it is not a valid one."""
+        try:
+            return TrainConfig.from_dict(self._read_json(CONFIG))
+        except ConfigError as e:
+            raise RunError(f"{self.path / CONFIG}: {e}") from None
 
     def write_summary(self, summary: dict[str, Any]) -> None:
         write_json_atomic(self.path / SUMMARY, summary)
@@ -99,6 +162,19 @@ class RunFolder:
         """Make metrics.jsonl match a checkpoint's history (after a kill between the two)."""
         lines = "".join(json.dumps(m.to_dict()) + "\n" for m in history)
         write_bytes_atomic(self.path / METRICS, lines.encode())
+
+    def agree_with_checkpoint(self, state: TrainingState) -> None:
+        """On resume: make the other files agree with the checkpoint just loaded into `state`.
+
+        A kill can land between any two writes of an epoch (checkpoint, weights, metrics line)
+        or in the middle of one. The checkpoint is what counts: the metrics and the weights are
+        rewritten from it, so that a run whose last epoch was already saved ends with that
+        epoch's weights, and the temp files of interrupted writes go.
+        """
+        self.remove_leftovers()
+        self.rewrite_metrics(state.history)  # no checkpoint: no epoch done, an empty file
+        if state.epoch > 0:
+            save_weights(state.model, self.weights_path)
 
     def read_metrics(self) -> list[dict[str, Any]]:
         path = self.path / METRICS

@@ -20,7 +20,7 @@ from torch import nn
 
 from dnnexplorer import __version__
 from dnnexplorer.data import Dataset, dataset_names, get_dataset, load_dataset
-from dnnexplorer.data.batches import normalize, split_validation
+from dnnexplorer.data.batches import check_val_size, normalize, split_validation
 from dnnexplorer.data.locate import user_cache_root
 from dnnexplorer.errors import RunError
 from dnnexplorer.models import count_parameters, create_model
@@ -31,6 +31,7 @@ from dnnexplorer.train.distributed import SINGLE, World, init_process_group
 from dnnexplorer.train.loop import MAX_CHUNK, Callback, TrainData, TrainingState, fit
 from dnnexplorer.train.optim import make_optimizer, make_scheduler
 from dnnexplorer.train.runs import CheckpointWriter, RunFolder
+from dnnexplorer.train.tensorboard import TensorBoardWriter, check_tensorboard
 from dnnexplorer.train.threads import (
     MEASURE_BATCH,
     ThreadChoice,
@@ -68,6 +69,25 @@ def prepare_data(dataset: Dataset, config: TrainConfig, device: torch.device) ->
     )
 
 
+def check_settings(
+    config: TrainConfig, world: World = SINGLE, dataset: Dataset | None = None
+) -> None:
+    """ConfigError for a setting that would only fail once training starts: the device, its
+    precision, the model's options, the validation split's size.
+
+    Called before a run folder is made, so that a bad setting leaves nothing behind.
+    """
+    device = choose_device(config.device, world)
+    resolve_precision(config.precision, device)
+    classes = dataset.classes if dataset is not None else get_dataset(config.dataset).classes
+    with torch.device("meta"):  # the model's layers and shapes, without memory for weights
+        create_model(config.model, num_classes=len(classes), **config.model_options)
+    if dataset is not None:
+        check_val_size(config.val_size, len(dataset.train_labels))
+    if config.tensorboard:
+        check_tensorboard()
+
+
 def _new_state(config: TrainConfig, num_classes: int, steps_per_epoch: int) -> TrainingState:
     torch.manual_seed(config.seed)  # the initial weights depend on the seed alone
     model = create_model(config.model, num_classes=num_classes, **config.model_options)
@@ -101,12 +121,14 @@ def run_training(
     creates and writes the run folder.
     """
     config = config.resolved()
-    run = None
-    if out_dir is not None:
-        run = RunFolder.create(out_dir, overwrite) if world.is_main else RunFolder(out_dir)
-    if run is not None and world.is_main:
+    dataset = dataset if dataset is not None else load_dataset(config.dataset, data_dir)
+    check_settings(config, world, dataset)
+    if out_dir is None or not world.is_main:
+        run = RunFolder(out_dir) if out_dir is not None else None
+        return _train(config, run, data_dir, callbacks, False, dataset, world)
+    with RunFolder.create(out_dir, overwrite) as run:  # locked until training ends
         run.write_config(config)
-    return _train(config, run, data_dir, callbacks, False, dataset, world)
+        return _train(config, run, data_dir, callbacks, False, dataset, world)
 
 
 def resume_training(
@@ -117,12 +139,14 @@ def resume_training(
     world: World = SINGLE,
 ) -> TrainingResult:
     """Continue the run in `run_dir` from its last checkpoint, with its saved config."""
-    run = RunFolder.open(run_dir)
-    config = run.read_config()
-    summary = run.read_summary()
-    if summary is not None and summary.get("complete"):
-        raise RunError(f"{run.path}: this run is already complete ({summary['epochs']} epochs)")
-    return _train(config, run, data_dir, callbacks, True, dataset, world)
+    with RunFolder.open(run_dir, write=world.is_main) as run:  # locked until training ends
+        config = run.read_config().resolved()
+        summary = run.read_summary()
+        if summary is not None and summary.get("complete"):
+            raise RunError(f"{run.path}: this run is already complete ({summary['epochs']} epochs)")
+        dataset = dataset if dataset is not None else load_dataset(config.dataset, data_dir)
+        check_settings(config, world, dataset)
+        return _train(config, run, data_dir, callbacks, True, dataset, world)
 
 
 def _train(
@@ -150,13 +174,16 @@ def _train(
         # Convolutions run fastest in NHWC ("channels last") layout, on GPUs (tensor cores)
         # and on CPUs (oneDNN): 1.1-1.45x per epoch for our CNNs on a 2-core CPU.
         state.model.to(memory_format=torch.channels_last)
-    if resume and run is not None and run.checkpoint_path.is_file():
-        load_checkpoint(state, run.checkpoint_path)
+    if resume and run is not None:
+        if run.checkpoint_path.is_file():  # none: the kill came before epoch 1 was saved
+            load_checkpoint(state, run.checkpoint_path)
         if world.is_main:
-            run.rewrite_metrics(state.history)
+            run.agree_with_checkpoint(state)
     listeners = list(callbacks) if world.is_main else []
     if run is not None and world.is_main:
         listeners.append(CheckpointWriter(run))
+        if config.tensorboard:
+            listeners.append(TensorBoardWriter(run.path, config))
     threads = _threads_for(config, state.model, data, device, world)
     previous_threads = torch.get_num_threads()
     torch.set_num_threads(threads.threads)
@@ -164,6 +191,9 @@ def _train(
         fit(state, data, config, listeners, world)
     finally:
         torch.set_num_threads(previous_threads)  # a library call leaves the process as it was
+        for listener in listeners:
+            if isinstance(listener, TensorBoardWriter):
+                listener.close()
 
     history = [m.to_dict() for m in state.history]
     wall_seconds = time.perf_counter() - wall_start

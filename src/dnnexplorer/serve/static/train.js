@@ -70,10 +70,20 @@ function onModelChange() {
   field("epochs").placeholder = `recipe: ${recipe.epochs}`;
 }
 
+// The lab's limits (set by `dnnx serve --limit`): the form shows them; the server enforces them.
+function showLimits(limits) {
+  field("epochs").max = limits.epochs;
+  field("epochs").title = `1 to ${limits.epochs} epochs in this lab`;
+  field("hidden").title =
+    `up to ${limits.hidden_layers} layers of at most ${limits.hidden_size} units each, ` +
+    `${limits.parameters.toLocaleString("en")} parameters in all`;
+}
+
 async function loadChoices() {
   choices = await lab.api("api/choices");
   fillSelect(field("dataset"), choices.datasets.map((d) => d.name));
   fillSelect(field("model"), choices.models.map((m) => m.name));
+  showLimits(choices.limits);
   onModelChange();
 }
 
