@@ -16,8 +16,7 @@ import torch
 from dnnexplorer.data import load_dataset
 from dnnexplorer.errors import ConfigError, RunError
 from dnnexplorer.export import export_run
-from dnnexplorer.predict import predict_images
-from dnnexplorer.train.runs import RunFolder
+from dnnexplorer.run import Run
 
 pytestmark = pytest.mark.slow
 
@@ -39,10 +38,10 @@ def cnn_run(tmp_path_factory: pytest.TempPathFactory, data_root: Path) -> Path:
 @pytest.fixture(scope="module")
 def pytorch_answers(cnn_run: Path, data_root: Path) -> tuple[torch.Tensor, np.ndarray]:
     """The test images in [0, 1] and the run's own PyTorch predictions, as `dnnx predict` makes."""
-    model, config = RunFolder.open(cnn_run).load_model()
-    data = load_dataset(config.dataset, data_dir=data_root)
+    run = Run.load(cnn_run)
+    data = load_dataset(run.config.dataset, data_dir=data_root)
     images = data.test_images.float() / 255  # (10000, 28, 28)
-    probs = predict_images(model, images, data.mean, data.std)
+    probs = run.predict(images)
     assert (probs.argmax(1) == data.test_labels).float().mean() > 0.97  # a trained model
     return images, probs.numpy()
 

@@ -53,22 +53,19 @@ def export_run(
 ) -> Path:
     """Write the run's model as `fmt` ("onnx" or "torchscript") to `out` (default: beside its
     weights, RUN/model.onnx or RUN/model.pt), atomically; return the path written."""
-    from dnnexplorer.data.registry import get_dataset
-    from dnnexplorer.train.runs import RunFolder
+    from dnnexplorer.run import Run
 
     if fmt not in FORMATS:
         raise ConfigError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
-    run = RunFolder.open(run_dir)
-    model, config = run.load_model()
-    spec = get_dataset(config.dataset)
-    deployable = Deployable(model, spec.mean, spec.std).eval()
+    run = Run.load(run_dir)
+    deployable = Deployable(run.model, run.mean, run.std).eval()
     metadata = {
         "producer": "dnnexplorer",
-        "model": config.model,
-        "dataset": config.dataset,
-        "classes": list(spec.classes),
+        "model": run.config.model,
+        "dataset": run.config.dataset,
+        "classes": list(run.classes),
         "input": f"{INPUT_NAME}: float32 (N, 1, 28, 28), pixels in [0, 1], white on black",
-        "output": f"{OUTPUT_NAME}: float32 (N, {len(spec.classes)}), softmax over the classes",
+        "output": f"{OUTPUT_NAME}: float32 (N, {len(run.classes)}), softmax over the classes",
     }
     target = Path(out) if out is not None else run.path / f"model{FORMATS[fmt]}"
     example = torch.zeros(2, 1, 28, 28)

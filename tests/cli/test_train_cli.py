@@ -42,8 +42,11 @@ def softmax_run(run_dnnx, data_root, tmp_path_factory) -> Path:
 
 
 def test_train_writes_a_complete_run_folder(softmax_run) -> None:
-    for name in ("config.json", "metrics.jsonl", "model.safetensors", "summary.json"):
+    for name in ("config.json", "model.json", "metrics.jsonl", "model.safetensors", "summary.json"):
         assert (softmax_run / name).is_file(), name
+    facts = json.loads((softmax_run / "model.json").read_text())  # what using the model needs
+    assert facts["classes"] == list("0123456789") and facts["input_shape"] == [1, 28, 28]
+    assert (facts["mean"], facts["std"]) == (0.1307, 0.3081)
     summary = json.loads((softmax_run / "summary.json").read_text())
     assert summary["params"] == 7850 and summary["device"] == "cpu"
     assert summary["threads"] == 1 and summary["threads_chosen"]["source"] == "asked"
@@ -63,6 +66,35 @@ def test_eval_reports_accuracy_confusion_and_errors(
     assert (tmp_path / "errors.png").stat().st_size > 1000
 
 
+def test_eval_prints_the_figures_of_run_evaluate(run_dnnx, softmax_run, data_root) -> None:
+    """`dnnx eval` prints what Run.evaluate measures, which is what the sequence eval ran
+    before (the training loop's evaluate, then the confusion matrix) measures."""
+    from dnnexplorer.data import load_dataset
+    from dnnexplorer.run import Run
+    from dnnexplorer.train import evaluate
+    from dnnexplorer.train.metrics import confusion_matrix, per_class_accuracy
+
+    run = Run.load(softmax_run)
+    data = load_dataset("mnist", data_root)
+    report = run.evaluate(data)
+    before = evaluate(run.model, data.test_images, data.test_labels, data.mean, data.std)
+    confusion = confusion_matrix(before.predictions, data.test_labels, 10)
+    assert report.accuracy == before.accuracy and torch.equal(report.confusion, confusion)
+    assert torch.equal(report.per_class_accuracy, per_class_accuracy(confusion))
+
+    result = run_dnnx("eval", softmax_run, "--data-dir", data_root)
+    assert result.returncode == 0, result.stderr
+    words = " ".join(result.stdout.split())  # rich wraps long lines to the terminal's width
+    assert f"test accuracy {report.accuracy:.2%} (loss {report.loss:.4f})" in words
+    rows = [line for line in result.stdout.splitlines() if line.endswith("% │")]
+    for i, row in enumerate(rows):  # "│ 3 3  │ 0 │ 1 │ ... │ 97.03% │"
+        cells = [c.strip() for c in row.strip("│ ").split("│")]
+        assert cells[1:] == [str(int(v)) for v in confusion[i]] + [
+            f"{report.per_class_accuracy[i]:.2%}"
+        ]
+    assert len(rows) == 10
+
+
 def _paper_photo(digit: np.ndarray, path: Path) -> None:
     """A test digit as a user might photograph it: dark ink on light paper, big, off-centre."""
     ink = Image.fromarray(255 - digit).resize((168, 168), Image.BILINEAR)
@@ -75,6 +107,8 @@ def test_predict_reads_photos_and_reports_bad_files(
     run_dnnx, softmax_run, data_root, tmp_path
 ) -> None:
     from dnnexplorer.data import load_dataset
+    from dnnexplorer.predict import predict_images, preprocess_file
+    from dnnexplorer.run import Run
 
     test = load_dataset("mnist", data_root)
     files, expected = [], []
@@ -96,6 +130,10 @@ def test_predict_reads_photos_and_reports_bad_files(
     right = sum(a["digit"] == e for a, e in zip(good, expected, strict=True))
     assert right >= 16, f"only {right}/20 photographed test digits recognised"
     assert "error" in answers[20]
+    model = Run.load(softmax_run).model  # the path dnnx predict took before Run: by hand
+    for path, answer in zip(files[:3], good, strict=False):
+        probs = predict_images(model, preprocess_file(path).unsqueeze(0), test.mean, test.std)[0]
+        assert answer["probabilities"] == pytest.approx(probs.tolist(), abs=1e-6)
 
 
 def test_sigkill_then_resume_matches_an_uninterrupted_run(run_dnnx, data_root, tmp_path) -> None:
@@ -165,7 +203,7 @@ def test_target_acc_trains_the_tuned_recipe(run_dnnx, data_root, tmp_path) -> No
     assert result.returncode == 0, result.stderr
     said = result.stdout + result.stderr
     assert "recipe: the recipe tuned to reach 90.00% fast: 1 epoch(s), batch 128" in said
-    assert "target 90.00% reached at epoch 1" in said
+    assert "target 90.00% (test accuracy) reached at epoch 1" in said
     config = json.loads((out / "config.json").read_text())
     assert config["recipe"] == "tuned" and config["epochs"] == 1  # not stretched over 5
     summary = json.loads((out / "summary.json").read_text())
@@ -174,7 +212,23 @@ def test_target_acc_trains_the_tuned_recipe(run_dnnx, data_root, tmp_path) -> No
     slow = tmp_path / "slow"  # the tuned recipe with a far too small rate: the target is missed
     result = run_dnnx("train", *common, "--target-acc", "0.9", "--lr", "1e-6", "--out", slow)
     assert result.returncode == 0, result.stderr
-    assert "target 90.00% not reached" in result.stdout and "--recipe default" in result.stdout
+    assert "target 90.00% (test accuracy) not reached" in result.stdout
+    assert "--recipe default" in result.stdout
+
+
+def test_val_size_keeps_the_best_epoch_and_tests_it_once(run_dnnx, data_root, tmp_path) -> None:
+    """--val-size: epochs are scored on validation only, the target is a validation accuracy,
+    and the one test figure is that of the kept weights, said so in words."""
+    out = tmp_path / "validated"
+    common = ("--model", "softmax", "--epochs", "2", "--threads", "1", "--data-dir", data_root)
+    result = run_dnnx("train", *common, "--val-size", "5000", "--target-acc", "0.99", "--out", out)
+    assert result.returncode == 0, result.stderr
+    said = result.stdout + result.stderr
+    assert "val loss" in said and "test loss" not in said
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["selected_epoch"] in (1, 2) and 0.85 < summary["test_accuracy"] < 0.99
+    assert f"kept epoch {summary['selected_epoch']}'s weights" in result.stdout
+    assert "target 99.00% (validation accuracy) not reached" in result.stdout
 
 
 def test_bad_betas_and_recipes_are_one_line_errors(run_dnnx, tmp_path) -> None:

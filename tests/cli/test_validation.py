@@ -51,6 +51,23 @@ def test_a_bad_setting_makes_no_run_folder(capsys, tmp_path, args, message) -> N
     assert not out.exists()
 
 
+@pytest.mark.parametrize(
+    ("args", "dropped"),
+    [
+        (["--weight-decay", "0.1"], "--weight-decay"),
+        (["--hidden", "64", "--device", "cpu"], "--device, --hidden"),
+        (["-m", "mlp", "--no-augment"], "--model, --augment"),
+    ],
+)
+def test_resume_refuses_every_setting_it_would_ignore(capsys, tmp_path, args, dropped) -> None:
+    """A resumed run keeps its saved config: a setting given with --resume is an error, never
+    silently ignored (each flag made from TrainConfig counts, the model's flags too)."""
+    code, err = dnnx(capsys, "train", "--resume", tmp_path / "run", *args)
+    assert_one_line_error(
+        code, err, f"--resume continues a run with its saved config; drop {dropped}"
+    )
+
+
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a CUDA GPU")
 def test_an_absent_device_makes_no_run_folder(capsys, tmp_path) -> None:
     out = tmp_path / "run"

@@ -18,6 +18,7 @@ from dnnexplorer.models import (
     get_entry,
     list_models,
 )
+from dnnexplorer.models.registry import read_options
 
 MODEL_NAMES = [entry.name for entry in list_models()]
 TAKES_ACTIVATION = [n for n in MODEL_NAMES if "activation" in get_entry(n).default_options]
@@ -157,14 +158,49 @@ def test_float_options_accept_ints() -> None:
 
 
 @pytest.mark.parametrize(
+    ("model", "given", "options"),
+    [
+        ("mlp", {"hidden": "200,100", "activation": "tanh"}, {"hidden": [200, 100]}),
+        ("mlp", {"hidden": "64", "maxout_pieces": 3}, {"hidden": [64], "maxout_pieces": 3}),
+        ("cnn", {"hidden": "64", "channels": "[8,16]"}, {"hidden": 64, "channels": [8, 16]}),
+        ("cnn", {"hidden": 64}, {"hidden": 64}),  # the web form's JSON number
+        ("mlp", {"hidden": [10]}, {"hidden": [10]}),  # and its JSON list
+        ("best", {"dropout": "0.5"}, {"dropout": 0.5}),
+        ("lenet5", {"variant": "modern"}, {"variant": "modern"}),
+    ],
+)
+def test_options_given_as_flags_or_form_fields_are_read_by_their_defaults_kind(
+    model, given, options
+) -> None:
+    """`dnnx train --hidden 64` and the Train form read options alike: one size for a CNN."""
+    read = read_options(model, given)
+    assert {k: read[k] for k in options} == options
+    create_model(model, **read)  # what the model is built from
+
+
+@pytest.mark.parametrize(
+    ("model", "given", "message"),
+    [
+        ("softmax", {"hidden": "10"}, "model 'softmax' has no option 'hidden'; its options: none"),
+        ("mlp", {"hidden": "10,x"}, "option 'hidden' must be like [200, 100], got '10,x'"),
+        ("cnn", {"hidden": "10,20"}, "option 'hidden' must be like 128, got '10,20'"),
+    ],
+)
+def test_options_that_cannot_be_read_are_config_errors(model, given, message) -> None:
+    with pytest.raises(ConfigError) as error:
+        read_options(model, given)
+    assert message in str(error.value)
+
+
+@pytest.mark.parametrize(
     ("fields", "message"),
     [
         ({"epochs": 0}, "epochs"),
         ({"batch_size": 12.5}, "batch_size"),
         ({"lr": 0.0}, "lr"),
         ({"lr": float("nan")}, "lr"),
-        ({"optimizer": "rmsprop"}, "optimizer 'rmsprop'.*sgd, momentum, adam"),
-        ({"schedule": "linear"}, "schedule 'linear'.*constant, step, cosine, onecycle"),
+        ({"optimizer": "rmsprop"}, "optimizer must be one of sgd, momentum, adam, got 'rmsprop'"),
+        ({"schedule": "linear"}, "schedule must be one of constant, step, cosine, onecycle"),
         ({"weight_decay": -1e-4}, "weight_decay"),
         ({"augment": 1}, "augment"),
         ({"label_smoothing": 1.0}, "label_smoothing"),

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from dnnexplorer.lessons import gradient_descent as gd
 from dnnexplorer.lessons import regression
 from dnnexplorer.serve import create_app
-from dnnexplorer.serve.app import STATIC
+from dnnexplorer.serve.pages import STATIC
 
 
 @pytest.fixture(scope="module")

@@ -15,8 +15,10 @@ from fastapi.testclient import TestClient
 from PIL import Image, ImageDraw
 
 from dnnexplorer.predict import predict_images, to_mnist
+from dnnexplorer.run import Run
 from dnnexplorer.serve import create_app
-from dnnexplorer.serve.app import NAVIGATION, PAGES, STATIC
+from dnnexplorer.serve.guard import is_loopback
+from dnnexplorer.serve.pages import PAGES, STATIC, Page
 from dnnexplorer.train.runs import RunFolder
 
 
@@ -40,30 +42,53 @@ def test_pages_are_served_with_a_policy_allowing_only_the_lab_itself(client, rou
     assert "default-src 'self'" in page.headers["content-security-policy"]
 
 
+def navigation_of(html: str) -> str:
+    """A page's header links, without the mark on its own section."""
+    return re.search(r"<nav>.*?</nav>", html)[0].replace(' class="current"', "")
+
+
 def test_one_shell_and_one_list_build_every_pages_head_and_navigation(client) -> None:
-    for route, (_, section) in PAGES.items():
-        html = client.get(route).text
+    sections = [p for p in PAGES if p.section == p.route]
+    assert [p.title for p in sections] == ["Draw", "Train", "Runs", "Learn"]
+    links = "".join(f'<a href="{p.route.lstrip("/") or "./"}">{p.title}</a>' for p in sections)
+    for page in PAGES:
+        html = client.get(page.route).text
         assert html.startswith("<!doctype html>") and html.count("<main") == 1
         assert html.count("<title>") == 1 and html.index("<title>") < html.index("</head>")
+        assert f"<title>{page.title} · dnnx lab</title>" in html
         assert "<!--head-->" not in html and "<!--main-->" not in html
-        assert html.count("<nav>") == 1 and "<nav></nav>" not in html
-        relative = {route: route.lstrip("/") or "./" for route, _ in NAVIGATION}  # see <base>
-        for link, title in NAVIGATION:
-            assert f'href="{relative[link]}"' in html and f">{title}</a>" in html
-        assert html.count('class="current"') == 1
-        assert f'<a href="{relative[section]}" class="current">' in html
+        assert navigation_of(html) == f"<nav>{links}</nav>"  # the same links on every page
+        assert html.count('class="current"') == 1  # see <base>: links are relative
+        assert f'<a href="{page.section.lstrip("/") or "./"}" class="current">' in html
+
+
+def test_a_new_page_is_one_line_in_the_list(trained_runs, tmp_path) -> None:
+    """A page file and its line in PAGES: every page links it, and it is served in the shell."""
+    (tmp_path / "quiz.html").write_text(
+        '<script src="static/lab.js" defer></script>\n<main><h1>A quiz</h1></main>\n'
+    )
+    quiz = Page("/quiz", str(tmp_path / "quiz.html"), "Quiz", "/quiz")  # a file outside static/
+    lab = TestClient(create_app(trained_runs, pages=(*PAGES, quiz)), base_url="http://127.0.0.1")
+    for page in (*PAGES, quiz):
+        html = lab.get(page.route).text
+        assert navigation_of(html).endswith(
+            '<a href="learn">Learn</a><a href="quiz">Quiz</a></nav>'
+        )
+    html = lab.get("/quiz").text
+    assert "<title>Quiz · dnnx lab</title>" in html and "<h1>A quiz</h1>" in html
+    assert '<a href="quiz" class="current">' in html and '"static/lab.js"' in html
 
 
 def test_the_learn_index_links_every_learn_page(client) -> None:
     html = client.get("/learn").text
-    learn_pages = [route for route in PAGES if route.startswith("/learn/")]
+    learn_pages = [p.route for p in PAGES if p.route.startswith("/learn/")]
     assert learn_pages and all(f'href="{route[1:]}"' in html for route in learn_pages)
 
 
 def test_every_script_and_style_a_page_names_is_served_by_the_lab(client) -> None:
     """Offline: no page may load anything from another host. Behind a proxy: every address in
     a page is relative to its <base>, so none starts with "/"."""
-    for route in PAGES:
+    for route in (page.route for page in PAGES):
         html = client.get(route).text
         assert "http://" not in html and "https://" not in html
         assert '<base href="/">' in html
@@ -179,7 +204,7 @@ def test_predict_uses_the_same_preprocessing_and_probabilities_as_dnnx_predict(
     assert answer.status_code == 200, answer.text
     result = answer.json()
 
-    model, _ = RunFolder(trained_runs / "softmax-a").load_model()
+    model = Run.load(trained_runs / "softmax-a").model
     x = to_mnist(Image.open(io.BytesIO(drawing)))  # (28, 28): dnnx predict's path
     expected = predict_images(model, x.unsqueeze(0), 0.1307, 0.3081)[0]
     assert result["probabilities"] == pytest.approx(expected.tolist(), abs=1e-5)
@@ -272,6 +297,29 @@ def test_posts_from_other_web_sites_and_foreign_host_names_are_refused(client) -
     assert same.status_code == 200
     rebound = client.get("/api/runs", headers={"Host": "attacker.test"})
     assert rebound.status_code == 421
+
+
+@pytest.mark.parametrize(
+    ("host", "local"),
+    [
+        ("127.0.0.1:8000", True),
+        ("127.0.0.2", True),
+        ("localhost:8000", True),
+        ("LOCALHOST", True),
+        ("[::1]:8000", True),
+        ("attacker.test", False),
+        ("127.0.0.1.attacker.test:8000", False),
+        ("0.0.0.0:8000", False),
+        ("192.168.1.20", False),
+    ],
+)
+def test_the_guard_and_dnnx_serve_agree_on_what_is_local(client, host, local) -> None:
+    """One check, `is_loopback`: the Host names the guard lets in are the addresses on which
+    `dnnx serve` calls itself local (and asks for no --trusted-host)."""
+    name = host.removesuffix(":8000")
+    assert is_loopback(name) is local
+    answer = client.get("/api/train", headers={"Host": host})
+    assert (answer.status_code != 421) is local, answer.json()
 
 
 def test_an_open_lab_answers_any_host_name(trained_runs) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from dnnexplorer.cli.serve import is_loopback
+from dnnexplorer.serve.guard import is_loopback
 from dnnexplorer.train.runs import RunFolder
 
 TOKEN = "test-token-0123456789abcdef"  # given with --token, so the tests can send it

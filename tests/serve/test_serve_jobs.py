@@ -9,6 +9,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from PIL import Image, ImageDraw
 
+from dnnexplorer.run import Run
 from dnnexplorer.serve import create_app
 from dnnexplorer.serve.jobs import TrainingJob
 from dnnexplorer.serve.live import EventLog
@@ -51,7 +52,7 @@ def test_a_job_trains_an_ordinary_run_folder_and_reports_its_progress(tmp_path, 
     assert info["status"] == "finished" and info["summary"]["epochs"] == 2
 
     run = RunFolder(tmp_path / "web-softmax")
-    _model, config = run.load_model()  # what eval, predict and the Draw page do
+    config = Run.load(run.path).config  # what eval, predict and the Draw page do
     assert config.model == "softmax" and len(run.read_metrics()) == 2
 
     seen = kinds(job)
@@ -112,6 +113,32 @@ def test_stopping_in_the_first_epoch_leaves_a_resumable_run_folder(tmp_path, sto
 
     result = resume_training(tmp_path / "early", dataset=store.get("mnist"))
     assert result.summary["complete"] and result.summary["epochs"] == 2
+
+
+class StopAtTrainStart(Callback):
+    """Presses Stop once the loop has started, before its first mini-batch; counts the steps."""
+
+    def __init__(self, stop) -> None:
+        self.stop, self.steps = stop, 0
+
+    def on_train_start(self, state) -> None:
+        self.stop()
+
+    def on_step_end(self, epoch: int, step: int, loss: float, correct: int, size: int) -> None:
+        self.steps += 1
+
+
+def test_stopping_before_the_first_step_stops_after_it(tmp_path, store) -> None:
+    """The loop hands every listener its state before any step (on_train_start), so the live
+    listener can always stop it through `state.stop_requested`: after one mini-batch."""
+    job = TrainingJob(tmp_path, store)
+    pressed = StopAtTrainStart(job.stop)
+    job.listeners = [pressed]
+    job.start(TrainConfig(**SMALL).resolved(), "at-once")
+    assert job.wait(60)["status"] == "stopped"
+    assert pressed.steps == 1  # the first mini-batch, then the stop
+    summary = RunFolder(tmp_path / "at-once").read_summary()
+    assert summary is not None and summary["epochs"] == 0 and not summary["complete"]
 
 
 def test_stopping_after_an_epoch_keeps_it_and_resume_finishes_the_run(tmp_path, store) -> None:

@@ -19,6 +19,7 @@ from safetensors.torch import load_file, save_file
 
 from dnnexplorer.errors import RunError
 from dnnexplorer.models import create_model
+from dnnexplorer.run import Run
 from dnnexplorer.train import Callback, TrainConfig, evaluate, resume_training, run_training
 from dnnexplorer.train.checkpoint import load_checkpoint
 from dnnexplorer.train.loop import TrainingState
@@ -116,7 +117,7 @@ def assert_same_weights(path: Path, model: torch.nn.Module) -> None:
 
 def assert_summary_is_the_weights_accuracy(folder: Path, dataset) -> None:
     """What summary.json says is what `dnnx eval` measures on model.safetensors."""
-    model, _ = RunFolder(folder).load_model()
+    model = Run.load(folder).model
     measured = evaluate(model, dataset.test_images, dataset.test_labels, dataset.mean, dataset.std)
     summary = RunFolder(folder).read_summary()
     assert summary is not None and summary["complete"]
@@ -245,7 +246,7 @@ def test_overwrite_removes_what_dnnx_wrote_and_keeps_other_files(tiny_dataset, t
             softmax(seed=2), out_dir=run, dataset=tiny_dataset, overwrite=True,
             callbacks=[StopAtEpoch(1)],
         )  # fmt: skip
-    assert sorted(p.name for p in run.iterdir()) == ["config.json", "notes.txt"]
+    assert sorted(p.name for p in run.iterdir()) == ["config.json", "model.json", "notes.txt"]
 
 
 def flip_last_bit(path: Path) -> None:
@@ -261,7 +262,7 @@ def test_a_flipped_bit_in_checkpoint_or_weights_is_a_one_line_error(tiny_dataset
         run_training(softmax(), out_dir=run, dataset=tiny_dataset, callbacks=[StopAtEpoch(2)])
     flip_last_bit(run / "model.safetensors")
     with pytest.raises(RunError, match=r"model\.safetensors: .*checksum") as error:
-        RunFolder(run).load_model()
+        Run.load(run)
     assert "\n" not in str(error.value)
     flip_last_bit(run / "checkpoint.safetensors")
     with pytest.raises(RunError, match=r"checkpoint\.safetensors: damaged checkpoint.*checksum"):
@@ -281,7 +282,7 @@ def test_files_written_without_a_checksum_still_load(tiny_dataset, tmp_path) -> 
         run_training(softmax(), out_dir=run, dataset=tiny_dataset, callbacks=[StopAtEpoch(2)])
     for name in ("model.safetensors", "checkpoint.safetensors"):
         without_checksum(run / name)
-    RunFolder(run).load_model()
+    Run.load(run)
     assert resume_training(run, dataset=tiny_dataset).summary["epochs"] == 2
 
 

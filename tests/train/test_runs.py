@@ -9,6 +9,7 @@ import torch
 
 from dnnexplorer.errors import RunError, TrainingDiverged
 from dnnexplorer.fileio import atomic_path
+from dnnexplorer.run import Run
 from dnnexplorer.train import Callback, TrainConfig, resume_training, run_training
 from dnnexplorer.train import checkpoint as checkpoint_module
 from dnnexplorer.train.checkpoint import load_checkpoint
@@ -78,7 +79,8 @@ def test_run_folder_holds_config_metrics_weights_summary(tiny_dataset, tmp_path)
         assert key in summary
     assert summary["test_accuracy"] == result.history[-1]["test_accuracy"]
     # The weights file is plain safetensors and rebuilds the same model.
-    model, cfg = RunFolder(out).load_model()
+    loaded = Run.load(out)
+    model, cfg = loaded.model, loaded.config
     assert cfg == config().resolved()
     for p, q in zip(model.parameters(), result.model.parameters(), strict=True):
         assert torch.equal(p, q)

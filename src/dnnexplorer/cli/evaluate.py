@@ -11,12 +11,9 @@ from rich.console import Console
 from rich.table import Table
 
 from dnnexplorer.cli.data import load_with_progress
-from dnnexplorer.data.registry import get_dataset
 from dnnexplorer.errors import DnnxError
-from dnnexplorer.predict import predict_images, preprocess_file
-from dnnexplorer.train.loop import evaluate
-from dnnexplorer.train.metrics import confusion_matrix, most_confident_errors, per_class_accuracy
-from dnnexplorer.train.runs import CONFUSION, ERRORS, RunFolder
+from dnnexplorer.run import Run
+from dnnexplorer.train.runs import CONFUSION, ERRORS
 from dnnexplorer.viz import confusion_figure, image_grid
 
 
@@ -41,21 +38,11 @@ def eval_command(
     run_dir: Path, out: Path | None, n_errors: int, data_dir: Path | None, as_json: bool
 ) -> None:
     """Test accuracy, per-class accuracy, confusion matrix and worst errors of a run."""
-    run = RunFolder.open(run_dir)
-    model, config = run.load_model()
+    run = Run.load(run_dir)
+    config, classes = run.config, run.classes
     dataset = load_with_progress(config.dataset, data_dir)
-    result = evaluate(
-        model,
-        dataset.test_images,
-        dataset.test_labels,
-        dataset.mean,
-        dataset.std,
-        keep_probabilities=True,
-    )
-    classes = dataset.classes
-    confusion = confusion_matrix(result.predictions, dataset.test_labels, len(classes))
-    per_class = per_class_accuracy(confusion)
-    worst = most_confident_errors(result.probabilities, dataset.test_labels, n_errors)
+    result = run.evaluate(dataset, errors=n_errors)
+    confusion, per_class, worst = result.confusion, result.per_class_accuracy, result.errors
 
     out = out or run.path
     confusion_png = confusion_figure(confusion.numpy(), classes, out / CONFUSION)
@@ -107,29 +94,27 @@ def predict(run_dir: Path, images: tuple[Path, ...], as_json: bool) -> None:
     Each image is preprocessed as MNIST was made (polarity, crop, 20x20 box, centre of mass).
     A file that cannot be read gets its own error line; the others are still predicted.
     """
-    model, config = RunFolder.open(run_dir).load_model()
-    spec = get_dataset(config.dataset)
+    run = Run.load(run_dir)
     results, failed = [], 0
     for path in images:
         try:
-            x = preprocess_file(path)  # (28, 28) in [0, 1]
+            probs = run.predict_file(path)  # (classes,)
         except DnnxError as e:
             failed += 1
             click.echo(f"dnnx: error: {e}", err=True)
             results.append({"file": str(path), "error": str(e)})
             continue
-        probs = predict_images(model, x.unsqueeze(0), spec.mean, spec.std)[0]
         digit = int(torch.argmax(probs))
         results.append(
             {
                 "file": str(path),
                 "digit": digit,
-                "label": spec.classes[digit],
+                "label": run.classes[digit],
                 "probabilities": [round(float(p), 6) for p in probs],
             }
         )
         if not as_json:
-            click.echo(f"{path}: {spec.classes[digit]} ({probs[digit]:.1%})")
+            click.echo(f"{path}: {run.classes[digit]} ({probs[digit]:.1%})")
     if as_json:
         click.echo(json.dumps(results))
     if failed:

@@ -13,12 +13,12 @@ from dnnexplorer.train.loop import Callback, EpochMetrics, TrainingState
 
 
 def epoch_line(m: EpochMetrics, epochs: int) -> str:
-    line = (
-        f"epoch {m.epoch}/{epochs}  train loss {m.train_loss:.4f} acc {m.train_accuracy:.2%}  "
-        f"test loss {m.test_loss:.4f} acc {m.test_accuracy:.2%}"
-    )
+    """One epoch: train, then test (or, with --val-size, validation: the test set waits)."""
+    line = f"epoch {m.epoch}/{epochs}  train loss {m.train_loss:.4f} acc {m.train_accuracy:.2%}"
+    if m.test_accuracy is not None:
+        line += f"  test loss {m.test_loss:.4f} acc {m.test_accuracy:.2%}"
     if m.val_accuracy is not None:
-        line += f"  val acc {m.val_accuracy:.2%}"
+        line += f"  val loss {m.val_loss:.4f} acc {m.val_accuracy:.2%}"
     return line + f"  {m.seconds:.1f}s  {m.examples_per_second:,.0f} ex/s"
 
 

@@ -3,37 +3,18 @@
 from __future__ import annotations
 
 import contextlib
-import errno
-import ipaddress
-import socket
 from pathlib import Path
-from types import FrameType
-from typing import TYPE_CHECKING
 
 import click
 
 from dnnexplorer.errors import ConfigError
 
-if TYPE_CHECKING:
-    from fastapi import FastAPI  # the web extras are imported only when the lab starts
-
-GRACE_S = 3  # on Ctrl-C, requests still running after this long are cancelled
 # The fields of serve/limits.py's Limits, with their defaults (a test keeps the two equal; that
 # module is not imported here: importing the lab takes seconds, and --help should not wait).
 LIMITS_HELP = (
     "epochs (50), hidden_size (4096: units of one hidden layer), hidden_layers (10), "
     "parameters (20000000: of the model, in all), image_pixels (16000000: of an upload)"
 )
-
-
-def is_loopback(host: str) -> bool:
-    """True for addresses only this machine can reach: 127.0.0.1, ::1, localhost."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 @click.command()
@@ -115,8 +96,9 @@ def serve(
             f"the web lab needs FastAPI and uvicorn ({e.name} is missing): "
             'pip install "dnnexplorer[web]"'
         ) from None
-    from dnnexplorer.serve.guard import check_token, new_token
+    from dnnexplorer.serve.guard import check_token, is_loopback, new_token
     from dnnexplorer.serve.limits import Limits
+    from dnnexplorer.serve.server import LabServer, bind_port
 
     limits = Limits.parse(limit_settings)
     if no_token and token:
@@ -163,7 +145,9 @@ def serve(
     else:
         address = f"http://{shown}:{port}/{query}"
         click.echo(f"dnnx lab on {address}  (runs in {runs_dir}; Ctrl-C to stop)")
-    serve_until_ctrl_c(app, listening, root_path)
+    # uvicorn passes Ctrl-C on once it has shut down (the lab's shutdown stops the job).
+    with contextlib.suppress(KeyboardInterrupt):
+        LabServer(app, listening, root_path).serve_until_stopped()
     job = app.state.job.info()
     if job["status"] == "stopped":
         click.echo(
@@ -178,44 +162,3 @@ def check_root_path(root_path: str) -> str:
     if root_path and (not root_path.startswith("/") or any(c in root_path for c in "?#\"' <>")):
         raise ConfigError(f"--root-path must be a path like /rnode/node01/8000; got {root_path!r}")
     return root_path
-
-
-def bind_port(host: str, port: int) -> socket.socket:
-    """A socket bound to host:port for the lab; ConfigError in one line if it is taken."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    listening = socket.socket(family, socket.SOCK_STREAM)
-    # As uvicorn does: a port left in TIME_WAIT by a lab just stopped can be used again at once.
-    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        listening.bind((host.strip("[]"), port))
-    except OSError as e:
-        listening.close()
-        if e.errno == errno.EADDRINUSE:
-            raise ConfigError(f"port {port} is in use; choose another with --port") from None
-        raise ConfigError(f"cannot listen on {host} port {port} ({e.strerror or e})") from None
-    return listening
-
-
-def serve_until_ctrl_c(app: FastAPI, listening: socket.socket, root_path: str = "") -> None:
-    """Run the lab with uvicorn on the bound socket until Ctrl-C; then the job has stopped."""
-    import uvicorn
-
-    from dnnexplorer.serve.app import close_streams
-
-    class LabServer(uvicorn.Server):
-        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-            close_streams(app)  # open pages' event streams end, so shutdown does not wait
-            super().handle_exit(sig, frame)
-
-    host, port = listening.getsockname()[:2]
-    config = uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        root_path=root_path,
-        log_level="warning",
-        timeout_graceful_shutdown=GRACE_S,
-    )
-    # uvicorn passes Ctrl-C on once it has shut down (the lab's shutdown stops the job).
-    with contextlib.suppress(KeyboardInterrupt), listening:
-        LabServer(config).run(sockets=[listening])

@@ -13,8 +13,8 @@ accuracy as fast as possible (`TunedRecipe`): what `dnnx train --target-acc` and
 from __future__ import annotations
 
 import inspect
-import math
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -22,9 +22,6 @@ from torch import nn
 
 from dnnexplorer.errors import ConfigError
 
-OPTIMIZERS: tuple[str, ...] = ("sgd", "momentum", "adam")
-SCHEDULES: tuple[str, ...] = ("constant", "step", "cosine", "onecycle")
-RECIPES: tuple[str, ...] = ("auto", "default", "tuned")  # see TrainConfig.recipe
 ADAM_BETAS = (0.9, 0.999)  # torch's defaults
 # Adam that forgets faster: in runs of 1-3 epochs its averages follow the one-cycle rate's swings
 # (+0.1% on the CNN after one epoch, measured over seeds; see BENCHMARKS.md). Tuned recipes use it.
@@ -35,7 +32,11 @@ Builder = TypeVar("Builder", bound=Callable[..., nn.Module])
 
 @dataclass(frozen=True)
 class Recipe:
-    """How to train a model by default: the knobs of the workshop's training loop."""
+    """How to train a model by default: values for the TrainConfig settings of the same names.
+
+    Checked on construction by those settings' own rules (train/config.py), so a recipe can
+    hold nothing that `dnnx train` would refuse.
+    """
 
     epochs: int
     batch_size: int
@@ -48,29 +49,10 @@ class Recipe:
     betas: tuple[float, float] = ADAM_BETAS
 
     def __post_init__(self) -> None:
-        check_betas(self.betas, "recipe: betas")
-        _require_int("epochs", self.epochs, minimum=1)
-        _require_int("batch_size", self.batch_size, minimum=1)
-        if not _is_number(self.lr) or not math.isfinite(self.lr) or self.lr <= 0:
-            raise ConfigError(f"recipe: lr must be a positive number, got {self.lr!r}")
-        if self.optimizer not in OPTIMIZERS:
-            raise ConfigError(
-                f"recipe: unknown optimizer {self.optimizer!r}; choose one of: "
-                + ", ".join(OPTIMIZERS)
-            )
-        if self.schedule not in SCHEDULES:
-            raise ConfigError(
-                f"recipe: unknown schedule {self.schedule!r}; choose one of: "
-                + ", ".join(SCHEDULES)
-            )
-        if not _is_number(self.weight_decay) or self.weight_decay < 0:
-            raise ConfigError(f"recipe: weight_decay must be >= 0, got {self.weight_decay!r}")
-        if not isinstance(self.augment, bool):
-            raise ConfigError(f"recipe: augment must be true or false, got {self.augment!r}")
-        if not _is_number(self.label_smoothing) or not 0 <= self.label_smoothing < 1:
-            raise ConfigError(
-                f"recipe: label_smoothing must be in [0, 1), got {self.label_smoothing!r}"
-            )
+        # Imported here: train/ imports the models, whose modules build recipes as they load.
+        from dnnexplorer.train.config import check_recipe
+
+        check_recipe(self)
 
 
 @dataclass(frozen=True)
@@ -175,6 +157,38 @@ def create_model(name: str, num_classes: int = 10, **options: Any) -> nn.Module:
     return entry.builder(num_classes=num_classes, **options)
 
 
+def read_options(name: str, given: Mapping[str, Any]) -> dict[str, Any]:
+    """Options of model `name` as a flag or a form field gives them -> the values it is built from.
+
+    Each is read by the kind of its default: "200,100" is a list of sizes where the default is
+    a list ([200, 100]), and "[16,32]" too; "128" is a number where the default is one. Text
+    options ("relu") stay text. `dnnx train`'s model flags and the web lab's Train form both
+    read their options here; the model checks the values when it is built.
+    """
+    defaults = get_entry(name).default_options
+    options: dict[str, Any] = {}
+    for option, value in given.items():
+        if option not in defaults:
+            known = ", ".join(defaults) or "none"
+            raise ConfigError(f"model '{name}' has no option '{option}'; its options: {known}")
+        text = value if isinstance(value, str) else json.dumps(value)
+        options[option] = _read_option(name, option, text, defaults[option])
+    return options
+
+
+def _read_option(model: str, option: str, text: str, default: object) -> object:
+    if isinstance(default, str):
+        return text
+    try:
+        if isinstance(default, list) and not text.lstrip().startswith("["):
+            return [int(size) for size in text.split(",") if size.strip()]
+        return json.loads(text)  # a number, true/false, a [list]
+    except ValueError:
+        raise ConfigError(
+            f"model '{model}': option '{option}' must be like {default!r}, got {text!r}"
+        ) from None
+
+
 def count_parameters(model: nn.Module) -> int:
     """The number of trainable parameters (weights and biases) of `model`."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
@@ -183,17 +197,6 @@ def count_parameters(model: nn.Module) -> int:
 def _option_parameters(builder: Callable[..., nn.Module]) -> dict[str, inspect.Parameter]:
     params = inspect.signature(builder).parameters
     return {name: p for name, p in params.items() if name != "num_classes"}
-
-
-def check_betas(value: object, what: str) -> tuple[float, float]:
-    """Adam's (beta1, beta2) as a tuple, each in [0, 1); ConfigError otherwise."""
-    if (
-        not isinstance(value, list | tuple)
-        or len(value) != 2
-        or not all(_is_number(b) and 0 <= b < 1 for b in value)
-    ):
-        raise ConfigError(f"{what} must be two numbers in [0, 1), like 0.9,0.999; got {value!r}")
-    return (float(value[0]), float(value[1]))
 
 
 def _is_number(value: object) -> bool:

@@ -1,7 +1,7 @@
 """The web lab's routes: its pages (Draw, Train, Runs, Learn) and the JSON API behind them.
 
-    GET  /  /train  /runs  /learn/...     the pages (static HTML + JS + CSS, all served here)
-    GET  /api/choices                     models, datasets, activations, optimizers for forms
+    GET  /  /train  /runs  /learn/...     the pages (pages.py: static HTML + JS + CSS, all here)
+    GET  /api/choices                     models, datasets, activations, settings for forms
     GET  /api/runs                        every run folder: model, dataset, accuracy, time, date
     GET  /api/runs/NAME                   one run's config, summary and per-epoch metrics
     GET  /api/runs/NAME/analysis          its confusion matrix and worst test errors
@@ -24,53 +24,34 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
-import html
 import json
 import logging
 import math
 import re
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
-from fastapi.staticfiles import StaticFiles
+from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.exceptions import HTTPException
 
-from dnnexplorer.data import dataset_names, get_dataset
 from dnnexplorer.errors import ConfigError, DataError, DnnxError, ImageError, RunError
-from dnnexplorer.models import ACTIVATION_NAMES, list_models
 from dnnexplorer.predict import UnsupportedFormat
 from dnnexplorer.serve.catalog import BadRunName, DatasetStore, RunCatalog, RunNotFound
 from dnnexplorer.serve.descent import add_descent_routes
-from dnnexplorer.serve.forms import config_from_form
+from dnnexplorer.serve.forms import config_from_form, form_choices
 from dnnexplorer.serve.guard import Guard
 from dnnexplorer.serve.jobs import JobBusy, TrainingJob
 from dnnexplorer.serve.layers import add_layer_routes
 from dnnexplorer.serve.limits import LIMITS, Limits
-from dnnexplorer.train.config import OPTIMIZERS
+from dnnexplorer.serve.pages import PAGES, Page, add_pages
 
 log = logging.getLogger(__name__)
 
-STATIC = Path(__file__).parent / "static"
-# Every page: route -> (its file under static/, the section of the navigation it belongs to).
-PAGES = {
-    "/": ("draw.html", "/"),
-    "/train": ("train.html", "/train"),
-    "/runs": ("runs.html", "/runs"),
-    "/learn": ("learn/index.html", "/learn"),
-    "/learn/filters": ("learn/filters.html", "/learn"),
-    "/learn/playground": ("learn/playground.html", "/learn"),
-    "/learn/descent": ("learn/descent.html", "/learn"),
-    "/learn/inside": ("learn/inside.html", "/learn"),
-}
-NAVIGATION = (("/", "Draw"), ("/train", "Train"), ("/runs", "Runs"), ("/learn", "Learn"))
-SHELL = "shell.html"  # what every page shares: <head> basics, the header and its navigation
 MAX_BODY = 8 * 1024 * 1024  # a phone photo fits; a canvas drawing is a few kilobytes
 KEEP_ALIVE_S = 15.0
 EVENT_ID = re.compile(r"(\d{1,12})\.(\d{1,12})")  # 'JOB.INDEX', as event_stream numbers them
@@ -97,14 +78,16 @@ def create_app(
     token: str | None = None,
     trusted_hosts: tuple[str, ...] = (),
     limits: Limits = LIMITS,
+    pages: Sequence[Page] = PAGES,
 ) -> FastAPI:
     """The web lab for the run folders under `runs_dir`.
 
     `local_only`: answer only requests addressed to localhost (or to `trusted_hosts`, the names
     of a proxy publishing the lab); `token`: what every request must carry (see guard.py; None
-    asks for none, as in tests); `limits`: what one request may ask (limits.py). Behind a proxy
-    that serves the lab under a prefix, run it with uvicorn's `root_path` set to that prefix:
-    every page addresses the lab relative to it.
+    asks for none, as in tests); `limits`: what one request may ask (limits.py); `pages`: the
+    pages it serves and links in their header (pages.py). Behind a proxy that serves the lab
+    under a prefix, run it with `root_path` set to that prefix (server.py): every page
+    addresses the lab relative to it.
     """
     datasets = datasets or DatasetStore(data_dir)
     catalog = RunCatalog(runs_dir, datasets, limits)
@@ -121,7 +104,7 @@ def create_app(
     app.state.limits = limits
     app.state.closing = threading.Event()  # set by close_streams() when the server stops
     _add_error_handlers(app)
-    _add_pages(app)
+    add_pages(app, pages)
     add_layer_routes(app, catalog)  # before the run routes: GET /api/runs/{name} takes all
     _add_run_routes(app, catalog)
     _add_train_routes(app, job)
@@ -162,70 +145,10 @@ def _add_error_handlers(app: FastAPI) -> None:
         return _error(500, f"internal error: {type(e).__name__}")
 
 
-def _add_pages(app: FastAPI) -> None:
-    for route, (page, section) in PAGES.items():
-        handler = _page(STATIC / page, section)
-        app.add_api_route(route, handler, methods=["GET"], include_in_schema=False)
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
-
-
-def navigation(section: str) -> str:
-    """The header's links, built from NAVIGATION, with the page's own section marked.
-
-    Links are relative ("train", not "/train"): the page's <base> says where the lab lives.
-    """
-    marks = {route: ' class="current"' if route == section else "" for route, _ in NAVIGATION}
-    links = "".join(
-        f'<a href="{route.lstrip("/") or "./"}"{marks[route]}>{title}</a>'
-        for route, title in NAVIGATION
-    )
-    return f"<nav>{links}</nav>"
-
-
-def render_page(page: str, section: str, root: str = "") -> str:
-    """A whole HTML page: a page file (its <head> lines, then its <main>) inside the shell.
-
-    `root`: the path prefix under which the browser sees the lab ("" when served at "/").
-    """
-    split = page.index("<main")
-    shell = (STATIC / SHELL).read_text(encoding="utf-8")
-    return (
-        shell.replace("<!--root-->", html.escape(root.rstrip("/"), quote=True))
-        .replace("<!--head-->", page[:split].strip())
-        .replace("<!--main-->", page[split:].strip())
-        .replace("<nav></nav>", navigation(section))
-    )
-
-
-def _page(path: Path, section: str):  # returns the route handler serving one page
-    async def page(request: Request) -> HTMLResponse:
-        root = request.scope.get("root_path", "")
-        text = render_page(path.read_text(encoding="utf-8"), section, root)
-        return HTMLResponse(text, headers={"Cache-Control": "no-cache"})
-
-    return page
-
-
 def _add_run_routes(app: FastAPI, catalog: RunCatalog) -> None:
     @app.get("/api/choices")
     def choices() -> dict[str, Any]:
-        models = [
-            {
-                "name": m.name,
-                "description": m.description,
-                "options": m.default_options,
-                "recipe": dataclasses.asdict(m.recipe),
-            }
-            for m in list_models()
-        ]
-        datasets = [{"name": n, "classes": list(get_dataset(n).classes)} for n in dataset_names()]
-        return {
-            "models": models,
-            "datasets": datasets,
-            "activations": list(ACTIVATION_NAMES),
-            "optimizers": list(OPTIMIZERS),
-            "limits": app.state.limits.to_dict(),  # the Train form shows them
-        }
+        return form_choices(app.state.limits)
 
     @app.get("/api/runs")
     def runs() -> list[dict[str, Any]]:

@@ -14,14 +14,13 @@ import threading
 import time
 from collections.abc import Iterator
 
-import uvicorn
 from fastapi import FastAPI
 
-from dnnexplorer.serve.app import close_streams
+from dnnexplorer.serve.server import LabServer, bind_port
 
 
 def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port nothing listens on right now."""
+    """A TCP port nothing listens on right now (for a test that must know it beforehand)."""
     with socket.socket() as s:
         s.bind((host, 0))
         return s.getsockname()[1]
@@ -38,29 +37,23 @@ def serve_in_background(
     """Run `app` with uvicorn on a daemon thread; yield its URL; stop it on exit.
 
     For an app with a token the URL is the first visit's, `http://HOST:PORT/?token=...`.
-    `root_path`: the prefix of a proxy in front of it (the URL stays the direct one).
+    `port`: None for any free one; `root_path`: the prefix of a proxy in front of it (the URL
+    stays the direct one).
     """
-    port = port or free_port(host)
-    config = uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        root_path=root_path,
-        log_level="warning",
-        timeout_graceful_shutdown=1,
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
+    listening = bind_port(host, port or 0)
+    port = listening.getsockname()[1]
+    server = LabServer(app, listening, root_path, grace_s=1)
+    thread = threading.Thread(target=server.serve_until_stopped, daemon=True)
     thread.start()
     deadline = time.monotonic() + start_timeout
     while not server.started:
         if time.monotonic() > deadline or not thread.is_alive():
+            server.stop()
             raise RuntimeError(f"the web lab did not start on {host}:{port}")
         time.sleep(0.05)
     token = getattr(app.state, "token", None)
     try:
         yield f"http://{host}:{port}" + (f"/?token={token}" if token else "")
     finally:
-        close_streams(app)  # as Ctrl-C does: open event streams end first
-        server.should_exit = True
+        server.stop()  # as Ctrl-C does: open event streams end first
         thread.join(30)

@@ -5,10 +5,12 @@ A run is named by its path relative to `--runs` (e.g. `cnn-mnist-20261125-231501
 checked before it touches the disk: plain path parts only, nothing that could leave the runs
 folder (`..`, absolute paths, symbolic links pointing elsewhere).
 
-Predictions go through `dnnexplorer.predict`, the one preprocessing path `dnnx predict` uses;
-an upload must be one of a few formats and not too large (limits.py), and two are decoded at a
-time. A run folder whose files are damaged (junk, or `[]` where an object belongs) is listed as
-damaged, and every route about it answers with an error: it never breaks the Runs page.
+A run's model is loaded with `dnnexplorer.Run`, as `dnnx eval` and `dnnx predict` load it, and
+used through it: the same normalization, the same test-set analysis. An upload is prepared as
+`dnnx predict` prepares a file (dnnexplorer.predict); it must be one of a few formats and not
+too large (limits.py), and two are decoded at a time. A run folder whose files are damaged
+(junk, or `[]` where an object belongs) is listed as damaged, and every route about it answers
+with an error: it never breaks the Runs page.
 """
 
 from __future__ import annotations
@@ -22,16 +24,14 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torch import nn
 
-from dnnexplorer.data import Dataset, get_dataset, load_dataset
+from dnnexplorer.data import Dataset, load_dataset
 from dnnexplorer.errors import DnnxError, RunError
-from dnnexplorer.predict import load_image_bytes, predict_images, to_mnist
+from dnnexplorer.predict import load_image_bytes, to_mnist
+from dnnexplorer.run import Run
 from dnnexplorer.serve import pictures
 from dnnexplorer.serve.limits import LIMITS, UPLOAD_FORMATS, Limits
 from dnnexplorer.train import TrainConfig
-from dnnexplorer.train.loop import evaluate
-from dnnexplorer.train.metrics import confusion_matrix, most_confident_errors, per_class_accuracy
 from dnnexplorer.train.runs import CONFIG, RunFolder
 
 NAME_PART = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
@@ -85,10 +85,7 @@ class DatasetStore:
 
 @dataclass
 class LoadedModel:
-    model: nn.Module
-    classes: list[str]
-    mean: float
-    std: float
+    run: Run  # the trained model, its classes and normalization
     lock: threading.Lock  # one forward pass at a time: hooks are attached per request
 
 
@@ -193,13 +190,9 @@ class RunCatalog:
             if key not in self._models:
                 read_run(run)  # a damaged run folder: DamagedRun, not an error inside torch
                 try:
-                    model, config = run.load_model()
+                    self._models[key] = LoadedModel(Run.load(run.path), threading.Lock())
                 except DAMAGE as e:
                     raise DamagedRun(f"run {name!r} cannot be loaded: {e}") from None
-                spec = get_dataset(config.dataset)
-                self._models[key] = LoadedModel(
-                    model, list(spec.classes), spec.mean, spec.std, threading.Lock()
-                )
                 while len(self._models) > MODELS_KEPT:
                     self._models.popitem(last=False)
             self._models.move_to_end(key)
@@ -209,14 +202,14 @@ class RunCatalog:
         """Preprocess an uploaded image exactly as `dnnx predict` does, then classify it."""
         loaded = self.model(name)  # first: a bad run name is refused before the image is read
         x = self.digit_of_upload(image_bytes)  # (28, 28)
-        conv = pictures.first_conv(loaded.model)
+        conv = pictures.first_conv(loaded.run.model)
         captured: list[torch.Tensor] = []  # the first convolution's output: its feature maps
         with loaded.lock:
             hook = None
             if conv is not None:
                 hook = conv[1].register_forward_hook(lambda m, i, o: captured.append(o))
             try:
-                probs = predict_images(loaded.model, x.unsqueeze(0), loaded.mean, loaded.std)[0]
+                probs = loaded.run.predict(x.unsqueeze(0))[0]  # (classes,)
             finally:
                 if hook is not None:
                     hook.remove()
@@ -225,8 +218,8 @@ class RunCatalog:
         return {
             "run": name,
             "digit": digit,
-            "label": loaded.classes[digit],
-            "classes": loaded.classes,
+            "label": loaded.run.classes[digit],
+            "classes": loaded.run.classes,
             "probabilities": [round(float(p), 6) for p in probs],
             "input": pictures.gray_picture(x),
             "feature_maps": maps.to_dict() if maps else None,
@@ -253,14 +246,10 @@ class RunCatalog:
         key = (name, run.weights_path.stat().st_mtime_ns)
         if key in self._analyses:
             return self._analyses[key]
-        data = self.datasets.get(self.config_of(name).dataset)
+        data = self.datasets.get(loaded.run.config.dataset)
         with loaded.lock:
-            result = evaluate(
-                loaded.model, data.test_images, data.test_labels, data.mean, data.std, True
-            )
-        classes = list(data.classes)
-        confusion = confusion_matrix(result.predictions, data.test_labels, len(classes))
-        worst = most_confident_errors(result.probabilities, data.test_labels, WORST_ERRORS)
+            result = loaded.run.evaluate(data, errors=WORST_ERRORS)
+        classes = loaded.run.classes
         errors = [
             {
                 "image": pictures.gray_picture(data.test_images[i].float() / 255),
@@ -268,14 +257,14 @@ class RunCatalog:
                 "predicted": classes[int(result.predictions[i])],
                 "confidence": round(float(result.probabilities[i].max()), 4),
             }
-            for i in worst.tolist()
+            for i in result.errors.tolist()
         ]
         self._analyses[key] = {
             "name": name,
             "classes": classes,
             "test_accuracy": result.accuracy,
-            "confusion": confusion.tolist(),
-            "per_class_accuracy": per_class_accuracy(confusion).tolist(),
+            "confusion": result.confusion.tolist(),
+            "per_class_accuracy": result.per_class_accuracy.tolist(),
             "errors": errors,
         }
         return self._analyses[key]

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -41,7 +42,6 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1", "[::1]")
 SECURITY_HEADERS = [
     (
         b"content-security-policy",
@@ -141,8 +141,8 @@ class Guard:
 
     def _refusal(self, method: str, headers: dict[str, str]) -> tuple[int, str] | None:
         host = headers.get("host", "")
-        known = (*LOOPBACK_NAMES, *self.trusted_hosts)
-        if self.local_only and _hostname(host).lower() not in known:
+        name = _hostname(host).lower()
+        if self.local_only and not (is_loopback(name) or name in self.trusted_hosts):
             return 421, f"this lab answers only on localhost, not on {host!r}"
         origin = headers.get("origin")
         # A sandboxed frame sends "Origin: null": that is not this lab either.
@@ -187,6 +187,19 @@ class Guard:
 
     def _too_large(self) -> str:
         return f"the request body is too large (limit {self.max_body:,} bytes)"
+
+
+def is_loopback(host: str) -> bool:
+    """True for names only this machine can reach: localhost, 127.0.0.1 (127.x.y.z), ::1.
+
+    `dnnx serve --host` asks it of the address it listens on; the guard, of a request's Host.
+    """
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:  # a name, not an address
+        return False
 
 
 MIN_TOKEN_LENGTH = 16

@@ -17,7 +17,7 @@ from typing import Any
 from dnnexplorer.errors import DnnxError, RunError
 from dnnexplorer.fileio import LOCK_FILE
 from dnnexplorer.serve.catalog import DatasetStore, check_run_name
-from dnnexplorer.serve.live import EventLog, LiveListener, StopTraining
+from dnnexplorer.serve.live import EventLog, LiveListener
 from dnnexplorer.train import Callback, TrainConfig, run_training
 
 log = logging.getLogger(__name__)
@@ -132,8 +132,6 @@ class TrainingJob:
             result = run_training(config, out_dir=out_dir, callbacks=callbacks, dataset=dataset)
             done = "finished" if result.summary["complete"] else "stopped"
             self._set_status(done, summary=result.summary)
-        except StopTraining:
-            self._set_status("stopped")
         except DnnxError as e:
             self._set_status("failed", error=str(e))
         except Exception as e:  # a bug: keep the server alive, say what happened

@@ -100,8 +100,8 @@ def activations_for_test_image(catalog: RunCatalog, name: str, index: int) -> di
 
 def activations(loaded: LoadedModel, pixels: Tensor) -> dict[str, Any]:
     """Normalize (28, 28) pixels in [0, 1] as in training, run the model, describe each step."""
-    x = model_input(pixels.unsqueeze(0), loaded.mean, loaded.std)  # (1, 1, 28, 28)
-    calls, logits = record_forward(loaded.model, x, loaded.lock)
+    x = model_input(pixels.unsqueeze(0), loaded.run.mean, loaded.run.std)  # (1, 1, 28, 28)
+    calls, logits = record_forward(loaded.run.model, x, loaded.lock)
     steps = layer_steps(x[0], calls, logits[0])
     probs = steps[-1]["values"]
     digit = int(probs.argmax())
@@ -110,8 +110,8 @@ def activations(loaded: LoadedModel, pixels: Tensor) -> dict[str, Any]:
         step["data"] = None if step["alias"] else encode(values)
     return {
         "digit": digit,
-        "label": loaded.classes[digit],
-        "classes": loaded.classes,
+        "label": loaded.run.classes[digit],
+        "classes": loaded.run.classes,
         "probabilities": [round(float(p), 6) for p in probs],
         "pixels": encode(pixels),
         "steps": steps,
@@ -243,7 +243,7 @@ def _padding_mode(before: Tensor, after: Tensor, pad: int) -> str:
 def layer_parameters(name: str, loaded: LoadedModel) -> dict[str, Any]:
     """Conv filters and biases, batch-norm statistics: the numbers the page multiplies with."""
     parameters: dict[str, Any] = {}
-    for module_name, m in loaded.model.named_modules():
+    for module_name, m in loaded.run.model.named_modules():
         if isinstance(m, nn.Conv2d):
             bias = encode(m.bias) if m.bias is not None else None
             shape = list(m.weight.shape)  # (out, in / groups, k, k)
@@ -261,9 +261,9 @@ def layer_parameters(name: str, loaded: LoadedModel) -> dict[str, Any]:
     convolutional = any(p["kind"] == "conv" for p in parameters.values())
     return {
         "run": name,
-        "classes": loaded.classes,
-        "mean": loaded.mean,
-        "std": loaded.std,
+        "classes": loaded.run.classes,
+        "mean": loaded.run.mean,
+        "std": loaded.run.std,
         "convolutional": convolutional,
         "parameters": parameters,
     }

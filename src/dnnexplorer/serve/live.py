@@ -28,10 +28,6 @@ MIN_PROBE_GAP_S = 1.0
 MISCLASSIFIED_SHOWN = 24
 
 
-class StopTraining(Exception):
-    """Raised by the listener when asked to stop before it holds the training state."""
-
-
 class EventLog:
     """The current job's events, in order; a reader can replay them from any index.
 
@@ -87,7 +83,7 @@ class LiveListener(Callback):
         self.smooth_accuracy = 0.0
 
     def on_train_start(self, state: TrainingState) -> None:
-        """Receive the state before the first step (when the loop offers this hook)."""
+        """Keep the state: its `stop_requested` is how the listener stops the loop."""
         self.state = state
 
     def on_epoch_start(self, epoch: int, num_steps: int) -> None:
@@ -103,14 +99,11 @@ class LiveListener(Callback):
         if now - self.last_event >= STEP_EVERY_S or step == self.num_steps:
             self._emit_step(step, now)
         if self.stop.is_set():
-            if self.state is None:
-                raise StopTraining  # the loop has not handed us its state yet
             self.state.stop_requested = True  # the loop ends cleanly after this step
-        elif self.state is not None and now >= self._next_probe:
+        elif now >= self._next_probe:
             self._probe(epoch - 1 + step / self.num_steps)
 
     def on_epoch_end(self, state: TrainingState, metrics: EpochMetrics) -> None:
-        self.state = state
         self.events.append("epoch", metrics.to_dict())
         self._probe(float(metrics.epoch))
 

@@ -63,9 +63,10 @@ def _read(path: Path, missing: str, damaged: str) -> tuple[dict[str, torch.Tenso
     return tensors, metadata
 
 
-def save_weights(model: nn.Module, path: Path) -> None:
-    """Write the model's weights (state dict) to `path` as safetensors."""
-    tensors = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
+def save_weights(weights: nn.Module | dict[str, torch.Tensor], path: Path) -> None:
+    """Write a model's weights (its state dict, or a state dict) to `path` as safetensors."""
+    state_dict = weights.state_dict() if isinstance(weights, nn.Module) else weights
+    tensors = {k: v.detach().contiguous().cpu() for k, v in state_dict.items()}
     _write(tensors, {"format": "dnnexplorer-weights-1"}, path)
 
 
@@ -75,7 +76,8 @@ def load_weights(model: nn.Module, path: Path) -> None:
     try:
         model.load_state_dict(tensors)
     except RuntimeError as e:  # other names or shapes: weights of another model
-        raise RunError(f"{path}: cannot load weights ({type(e).__name__}: {e})") from None
+        detail = " ".join(str(e).split())  # torch puts each mismatch on a line of its own
+        raise RunError(f"{path}: cannot load weights ({type(e).__name__}: {detail})") from None
 
 
 def save_checkpoint(state: TrainingState, path: Path) -> None:
@@ -83,6 +85,8 @@ def save_checkpoint(state: TrainingState, path: Path) -> None:
     tensors: dict[str, torch.Tensor] = {
         f"model/{k}": v.detach().contiguous().cpu() for k, v in state.model.state_dict().items()
     }
+    if state.best is not None:  # the best validation epoch's weights (see loop.TrainingState)
+        tensors.update({f"best/{k}": v.detach().contiguous().cpu() for k, v in state.best.items()})
     optim = state.optimizer.state_dict()
     scalars: dict[str, dict[str, Any]] = {}
     for param_id, param_state in optim["state"].items():
@@ -169,4 +173,6 @@ def load_checkpoint(state: TrainingState, path: Path) -> None:
     if state.scheduler is not None and meta["scheduler"] is not None:
         state.scheduler.load_state_dict(meta["scheduler"])
     state.epoch = int(meta["epoch"])
-    state.history = [EpochMetrics(**m) for m in meta["history"]]
+    state.history = [EpochMetrics.from_dict(m) for m in meta["history"]]
+    best = {k[len("best/") :]: v for k, v in tensors.items() if k.startswith("best/")}
+    state.best = best or None

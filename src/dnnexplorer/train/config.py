@@ -1,34 +1,78 @@
-"""The one object that describes a training run: `TrainConfig`.
+"""The one object that describes a training run: `TrainConfig`, and each of its settings.
 
 A run is fully described by its config, which is saved as `config.json` in the run folder so
 that `--resume`, `eval` and `predict` rebuild exactly the same model and data. Fields left as
 None take the model's recipe (its registered default epochs, batch size, learning rate, ...).
+
+Each setting is defined once, as a field of `TrainConfig`: its type, its default and its
+`Setting` (help, choices, allowed values, how to read it from text; see settings.py).
+Everything else is made from the fields: `dnnx train`'s flags (cli/train.py), the web lab's
+Train form and the choices it offers (serve/forms.py), and the check of every model's recipe
+(models/registry.py). A new setting is one new field here, and the code that uses it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-import types
-import typing
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from dnnexplorer.errors import ConfigError
-from dnnexplorer.models.registry import (
-    OPTIMIZERS,
-    RECIPES,
-    SCHEDULES,
-    Recipe,
-    check_betas,
-)
+from dnnexplorer.train.device import DEVICES, PRECISIONS
+from dnnexplorer.train.optim import OPTIMIZERS, SCHEDULES
+from dnnexplorer.train.settings import Rule, check_values, setting, settings_of
 
-DEVICES = ("auto", "cpu", "cuda", "mps")
-PRECISIONS = ("auto", "fp32", "bf16")
+if TYPE_CHECKING:
+    from dnnexplorer.models.registry import Recipe
+
+RECIPES = ("auto", "default", "tuned")  # see TrainConfig.recipe
 FULL_BATCH = "full"
 MAX_SEED = 2**32 - 1  # the per-epoch seeds (loop.epoch_generator) must fit torch's 64 bits
 
 BatchSize = int | Literal["full"]
+
+
+def model_names() -> list[str]:
+    """The registered models, in the order of the MNIST story: the names --model takes."""
+    from dnnexplorer.models import list_models  # not at the top: the models import this module
+
+    return [entry.name for entry in list_models()]
+
+
+def parse_batch_size(text: str) -> BatchSize:
+    """'full' -> 'full' (batch gradient descent), '64' -> 64."""
+    if text.strip().lower() == FULL_BATCH:
+        return FULL_BATCH
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ConfigError(f"--batch-size must be a positive integer or 'full', got {text!r}")
+    return value
+
+
+def parse_betas(text: str) -> tuple[float, ...]:
+    """'0.7,0.9' -> (0.7, 0.9): Adam's two averaging rates (TrainConfig checks them)."""
+    try:
+        return tuple(float(part) for part in text.split(","))
+    except ValueError:
+        raise ConfigError(f"--betas takes two numbers like 0.9,0.999; got {text!r}") from None
+
+
+def _is_betas(value: Any) -> bool:
+    pair = isinstance(value, list | tuple) and len(value) == 2  # config.json holds a list
+    return pair and all(_is_number(b) and 0 <= b < 1 for b in value)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+POSITIVE = Rule(lambda x: x > 0 and math.isfinite(x), "must be positive and finite")
+NOT_NEGATIVE = Rule(lambda x: x >= 0 and math.isfinite(x), "must be >= 0 and finite")
+AT_LEAST_ONE = Rule(lambda n: n >= 1, "must be at least 1")
 
 
 @dataclass(frozen=True)
@@ -45,61 +89,108 @@ class TrainConfig:
     it on this dataset, else "default". A resolved config says which one it used.
     """
 
-    model: str = "softmax"
+    model: str = setting(
+        "softmax",
+        "Which model of the ladder to train.",
+        choices=model_names,
+        short="-m",
+        lab=True,
+    )
+    # The model's own options ({"hidden": [200, 100]}), given by the model's flags (--hidden,
+    # --option KEY=VALUE) and form fields: their names are the model's (models/registry.py).
     model_options: dict[str, Any] = field(default_factory=dict)
-    dataset: str = "mnist"
-    epochs: int | None = None
-    batch_size: BatchSize | None = None
-    lr: float | None = None
-    optimizer: str | None = None
-    betas: tuple[float, float] | None = None  # Adam's averaging rates (beta1, beta2)
-    schedule: str | None = None
-    weight_decay: float | None = None
-    label_smoothing: float | None = None
-    augment: bool | None = None
-    seed: int = 0
-    val_size: int = 0
-    target_acc: float | None = None
-    device: str = "auto"
-    precision: str = "auto"
-    compile: bool = False
-    threads: int | None = None  # CPU threads; None: measured for the model and batch (threads.py)
-    recipe: str = "auto"
-    tensorboard: bool = False  # also write TensorBoard event files into the run's tb/ folder
+    dataset: str = setting("mnist", "mnist or fashion-mnist.", short="-d", lab=True)
+    epochs: int | None = setting(
+        None,
+        "Passes over the training set (default: the model's recipe).",
+        rule=AT_LEAST_ONE,
+        lab=True,
+    )
+    batch_size: BatchSize | None = setting(
+        None,
+        "Examples per step: 1 = stochastic GD, 'full' = batch GD, else mini-batch.",
+        parse=parse_batch_size,
+        rule=Rule(lambda b: b == FULL_BATCH or b >= 1, "must be a positive integer or 'full'"),
+        lab=True,
+    )
+    lr: float | None = setting(
+        None, "Learning rate (peak rate for onecycle).", rule=POSITIVE, lab=True
+    )
+    optimizer: str | None = setting(
+        None, "sgd, momentum (0.9) or adam.", choices=OPTIMIZERS, lab=True
+    )
+    betas: tuple[float, float] | None = setting(
+        None,
+        "Adam's averaging rates, e.g. 0.9,0.999 (torch's); lower forgets faster.",
+        parse=parse_betas,
+        metavar="B1,B2",
+        rule=Rule(_is_betas, "must be two numbers in [0, 1), like 0.9,0.999"),
+    )
+    schedule: str | None = setting(None, "Learning-rate schedule.", choices=SCHEDULES)
+    weight_decay: float | None = setting(
+        None, "L2 penalty (AdamW's decoupled form for adam).", rule=NOT_NEGATIVE
+    )
+    label_smoothing: float | None = setting(
+        None,
+        "Cross-entropy label smoothing, e.g. 0.1.",
+        rule=Rule(lambda x: 0 <= x < 1, "must be in [0, 1)"),
+    )
+    augment: bool | None = setting(None, "Random shifts/rotations of batches.")
+    seed: int = setting(
+        0,
+        "Seeds the initial weights and each epoch's shuffling, dropout and augmentation.",
+        rule=Rule(lambda n: 0 <= n <= MAX_SEED, f"must be between 0 and {MAX_SEED}"),
+        lab=True,
+    )
+    val_size: int = setting(
+        0,
+        "Examples carved from the training set for validation: then each epoch is evaluated on "
+        "them (not the test set), they choose the epoch kept and decide --target-acc, and the "
+        "test set is evaluated once, at the end.",
+        rule=Rule(lambda n: n >= 0, "must be >= 0"),
+    )
+    target_acc: float | None = setting(
+        None,
+        "Reach this test accuracy (validation accuracy with --val-size) as fast as possible: "
+        "stop at the first epoch reaching it, "
+        "with the recipe tuned for it where the model has one (then --epochs only caps it).",
+        rule=Rule(lambda x: 0 < x <= 1, "is a fraction in (0, 1]"),
+    )
+    device: str = setting(
+        "auto",
+        "Where to train: auto takes a CUDA GPU, then Apple's MPS, then the CPU.",
+        choices=DEVICES,
+    )
+    precision: str = setting(
+        "auto",
+        "auto: bf16 autocast on GPUs that support it, fp32 elsewhere; bf16 by name works on "
+        "CPUs too (faster only on CPUs with AMX).",
+        choices=PRECISIONS,
+    )
+    compile: bool = setting(False, "torch.compile the model (slower start, faster steps).")
+    threads: int | None = setting(
+        None,
+        "CPU threads [default: measured: 1 or all cores, whichever trains this model and "
+        "batch faster on this machine; see summary.json].",
+        rule=AT_LEAST_ONE,
+    )
+    recipe: str = setting(
+        "auto",
+        "Where unset knobs come from. auto: the recipe tuned for --target-acc if the model has "
+        "one, else the model's default; default: the model's everyday recipe, its schedule "
+        "spread over --epochs; tuned: the tuned one, or an error.",
+        choices=RECIPES,
+    )
+    tensorboard: bool = setting(
+        False,
+        "Also write TensorBoard event files (scalars, hyper-parameters) into RUN/tb/.",
+    )
 
     def __post_init__(self) -> None:
-        _check_types(self)  # config.json may hold anything: "epochs": "three", "seed": null
-        _check_choice("optimizer", self.optimizer, OPTIMIZERS)
-        _check_choice("recipe", self.recipe, RECIPES)
-        if self.betas is not None:
-            # config.json stores a list; the config always holds a tuple
-            object.__setattr__(self, "betas", check_betas(self.betas, "--betas"))
-        _check_choice("schedule", self.schedule, SCHEDULES)
-        _check_choice("device", self.device, DEVICES)
-        _check_choice("precision", self.precision, PRECISIONS)
-        if self.epochs is not None and self.epochs < 1:
-            raise ConfigError(f"--epochs must be at least 1, got {self.epochs}")
-        bs = self.batch_size
-        if bs is not None and bs != FULL_BATCH and (not isinstance(bs, int) or bs < 1):
-            raise ConfigError(f"--batch-size must be a positive integer or 'full', got {bs!r}")
-        # `not x > 0` rather than `x <= 0`: nan fails every comparison, so it is refused too
-        if self.lr is not None and not (self.lr > 0 and math.isfinite(self.lr)):
-            raise ConfigError(f"--lr must be positive and finite, got {self.lr}")
-        wd = self.weight_decay
-        if wd is not None and not (wd >= 0 and math.isfinite(wd)):
-            raise ConfigError(f"--weight-decay must be >= 0 and finite, got {wd}")
-        if self.label_smoothing is not None and not 0 <= self.label_smoothing < 1:
-            raise ConfigError(f"--label-smoothing must be in [0, 1), got {self.label_smoothing}")
-        if self.threads is not None and (
-            isinstance(self.threads, bool) or not isinstance(self.threads, int) or self.threads < 1
-        ):
-            raise ConfigError(f"--threads must be a whole number >= 1, got {self.threads!r}")
-        if self.val_size < 0:
-            raise ConfigError(f"--val-size must be >= 0, got {self.val_size}")
-        if not 0 <= self.seed <= MAX_SEED:
-            raise ConfigError(f"--seed must be between 0 and {MAX_SEED}, got {self.seed}")
-        if self.target_acc is not None and not 0 < self.target_acc <= 1:
-            raise ConfigError(f"--target-acc is a fraction in (0, 1], got {self.target_acc}")
+        # config.json may hold anything: "epochs": "three", "seed": null
+        check_values(self, settings_of(type(self)))
+        if self.betas is not None:  # config.json stores a list; the config always holds a tuple
+            object.__setattr__(self, "betas", tuple(float(b) for b in self.betas))
 
     def resolved(self) -> TrainConfig:
         """This config with every None field filled in from its recipe (see `recipe` above).
@@ -127,6 +218,10 @@ class TrainConfig:
         filled = {k: values[k] for k, v in self.to_dict().items() if v is None and k in values}
         return dataclasses.replace(self, **filled)
 
+    def examples_per_step(self, train_size: int) -> int:
+        """The mini-batch as a number of examples ("full": the whole training set)."""
+        return train_size if self.batch_size == FULL_BATCH else int(self.batch_size)
+
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
@@ -142,75 +237,7 @@ class TrainConfig:
         return cls(**data)
 
 
-def parse_batch_size(text: str) -> BatchSize:
-    """'full' -> 'full' (batch gradient descent), '64' -> 64."""
-    if text.strip().lower() == FULL_BATCH:
-        return FULL_BATCH
-    try:
-        value = int(text)
-    except ValueError:
-        raise ConfigError(
-            f"--batch-size must be a positive integer or 'full', got {text!r}"
-        ) from None
-    if value < 1:
-        raise ConfigError(f"--batch-size must be a positive integer or 'full', got {text!r}")
-    return value
-
-
-def parse_betas(text: str) -> tuple[float, float]:
-    """'0.7,0.9' -> (0.7, 0.9): Adam's two averaging rates, each in [0, 1)."""
-    try:
-        values = [float(part) for part in text.split(",")]
-    except ValueError:
-        raise ConfigError(f"--betas takes two numbers like 0.9,0.999; got {text!r}") from None
-    return check_betas(values, "--betas")
-
-
-def _check_types(config: TrainConfig) -> None:
-    """ConfigError unless each field holds a value of its annotated type (the CLI's flags are
-    typed already; this catches a config.json edited by hand, so it names the JSON field)."""
-    for name, hint in typing.get_type_hints(TrainConfig).items():
-        value = getattr(config, name)
-        if not _is_a(value, hint):
-            raise ConfigError(f"{name} must be {_describe(hint)}, got {value!r}")
-
-
-def _is_a(value: object, hint: Any) -> bool:
-    origin, args = typing.get_origin(hint), typing.get_args(hint)
-    if origin in (typing.Union, types.UnionType):
-        return any(_is_a(value, h) for h in args)
-    if origin is Literal:
-        return value in args
-    if hint is Any:
-        return True
-    if isinstance(value, bool):  # bool is an int to Python, but True is no epoch count
-        return hint is bool
-    if hint is float:
-        return isinstance(value, int | float)
-    if origin is tuple:
-        return True  # betas: check_betas says what it takes (JSON has lists, not tuples)
-    return isinstance(value, origin or hint)
-
-
-_DESCRIPTIONS = {
-    int: "a whole number",
-    float: "a number",
-    str: "a string",
-    bool: "true or false",
-    dict: "an object",
-    type(None): "null",
-}
-
-
-def _describe(hint: Any) -> str:
-    origin, args = typing.get_origin(hint), typing.get_args(hint)
-    if origin in (typing.Union, types.UnionType):
-        return " or ".join(_describe(h) for h in args)
-    if origin is Literal:
-        return " or ".join(repr(a) for a in args)
-    return _DESCRIPTIONS.get(origin or hint, str(hint))
-
-
-def _check_choice(name: str, value: str | None, choices: tuple[str, ...]) -> None:
-    if value is not None and value not in choices:
-        raise ConfigError(f"--{name} must be one of {', '.join(choices)}; got {value!r}")
+def check_recipe(recipe: Recipe) -> None:
+    """ConfigError unless each value of a model's recipe is one its setting allows: a recipe is
+    checked by the very rules that check `dnnx train`'s flags and config.json."""
+    check_values(recipe, settings_of(TrainConfig), where="recipe")

@@ -14,6 +14,9 @@ import torch
 from dnnexplorer.errors import ConfigError
 from dnnexplorer.train.distributed import SINGLE, World
 
+DEVICES = ("auto", "cpu", "cuda", "mps")  # the names choose_device takes
+PRECISIONS = ("auto", "fp32", "bf16")  # the names resolve_precision takes
+
 
 def choose_device(name: str, world: World = SINGLE) -> torch.device:
     """'auto' picks cuda, then mps, then cpu; asking for a device that is absent is an error.

@@ -25,8 +25,8 @@ from torch import nn
 from dnnexplorer.data.batches import minibatch_indices, normalize, shard_indices
 from dnnexplorer.errors import TrainingDiverged
 from dnnexplorer.train.augment import random_shift_rotate
-from dnnexplorer.train.config import FULL_BATCH, TrainConfig
-from dnnexplorer.train.device import autocast, resolve_precision, wait_for
+from dnnexplorer.train.config import TrainConfig
+from dnnexplorer.train.device import autocast, wait_for
 from dnnexplorer.train.distributed import SINGLE, World, broadcast_flag, sum_across, wrap_model
 
 # Larger steps (full-batch gradient descent) are computed in chunks whose gradients add up to
@@ -60,8 +60,8 @@ class EpochMetrics:
     epoch: int
     train_loss: float
     train_accuracy: float
-    test_loss: float
-    test_accuracy: float
+    test_loss: float | None  # None with a validation split: the test set waits for the end
+    test_accuracy: float | None
     seconds: float  # training time of this epoch (evaluation excluded)
     examples_per_second: float
     lr: float
@@ -70,6 +70,11 @@ class EpochMetrics:
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> EpochMetrics:
+        """The inverse of `to_dict` (which leaves out the test figures of a validated run)."""
+        return cls(**{"test_loss": None, "test_accuracy": None, **values})
 
 
 @dataclass
@@ -82,6 +87,13 @@ class TrainingState:
     epoch: int = 0  # epochs completed
     history: list[EpochMetrics] = field(default_factory=list)
     stop_requested: bool = False  # set by a listener (a Stop button) to end after this step
+    # With a validation split: the weights of the epoch with the best validation accuracy so
+    # far, the model the run keeps (model.safetensors) and tests once at the end.
+    best: dict[str, torch.Tensor] | None = None
+
+    def kept_weights(self) -> dict[str, torch.Tensor]:
+        """The weights the run keeps: the best validation epoch's, else the latest."""
+        return self.best if self.best is not None else self.model.state_dict()
 
 
 class Callback:
@@ -157,20 +169,20 @@ def train_one_epoch(
     """One pass over the training set. Returns (mean loss, accuracy, examples seen).
 
     `net` computes forward/backward (the DDP wrapper of state.model when distributed); each
-    process then takes its own share of every mini-batch.
+    process then takes its own share of every mini-batch. `config` is resolved, its precision
+    too: "fp32" or "bf16" for this device (session.py resolves it, once per run).
     """
     model, optimizer = state.model, state.optimizer
     net = net if net is not None else model
     device = data.train_labels.device
     n = len(data.train_labels)
-    batch_size = n if config.batch_size == FULL_BATCH else int(config.batch_size)
+    batch_size = config.examples_per_step(n)
     generator = epoch_generator(config.seed, epoch)
     batches = list(minibatch_indices(n, batch_size, generator, device))
     for cb in callbacks:
         cb.on_epoch_start(epoch, len(batches))
 
     model.train()
-    precision = resolve_precision(config.precision, device)
     total_loss, total_correct, seen = 0.0, 0, 0
     for step, global_batch in enumerate(batches, start=1):
         batch = shard_indices(global_batch, world.rank, world.size)
@@ -187,7 +199,7 @@ def train_one_epoch(
             # DDP averages gradients across processes once, after the batch's last chunk.
             sync = contextlib.nullcontext() if last_part or not world.distributed else net.no_sync()
             with sync:
-                with autocast(precision, device):
+                with autocast(config.precision, device):  # resolved: fp32 or bf16
                     logits = net(x)  # (B, C)
                 loss = F.cross_entropy(logits.float(), y, label_smoothing=config.label_smoothing)
                 # Weight each chunk by its share: the chunks' gradients sum to the batch mean.
@@ -214,8 +226,18 @@ def train_one_epoch(
 
 
 def reached_target(metrics: EpochMetrics, config: TrainConfig) -> bool:
-    """Whether this epoch's test accuracy reached `--target-acc` (never, without one)."""
-    return config.target_acc is not None and metrics.test_accuracy >= config.target_acc
+    """Whether this epoch reached `--target-acc` (never, without one): its validation accuracy
+    when the run holds out a validation split, else its test accuracy (the benchmarks' way)."""
+    if config.target_acc is None:
+        return False
+    accuracy = metrics.val_accuracy if metrics.val_accuracy is not None else metrics.test_accuracy
+    return accuracy is not None and accuracy >= config.target_acc
+
+
+def selected_epoch(history: Sequence[EpochMetrics]) -> int | None:
+    """The epoch with the best validation accuracy (the first, on a tie); None without one."""
+    scored = [m for m in history if m.val_accuracy is not None]
+    return max(scored, key=lambda m: (m.val_accuracy, -m.epoch)).epoch if scored else None
 
 
 def fit(
@@ -227,8 +249,13 @@ def fit(
 ) -> list[EpochMetrics]:
     """Train from epoch `state.epoch + 1` to `config.epochs`, evaluating after every epoch.
 
-    Stops early at the first epoch whose test accuracy reaches `config.target_acc` (a resumed
-    run whose last saved epoch reached it trains no further), or when a listener sets
+    Without a validation split, every epoch is evaluated on the test set (the convention of
+    the benchmarks and the workshop's slides). With one (`--val-size`), every epoch is evaluated
+    on the validation split instead, the best epoch's weights are kept in `state.best`, and the
+    test set is left alone until the run is over (see session.py): nothing is chosen by it.
+
+    Stops early at the first epoch that reaches `config.target_acc` (see `reached_target`; a
+    resumed run whose last saved epoch reached it trains no further), or when a listener sets
     `state.stop_requested`. Returns the whole history (earlier epochs included).
     When distributed, only rank 0 evaluates; every rank follows its decision to stop.
     """
@@ -254,16 +281,17 @@ def fit(
             if broadcast_flag(False, world, device):
                 break
             continue
-        test = evaluate(state.model, data.test_images, data.test_labels, data.mean, data.std)
-        val = None
+        val = test = None
         if data.val_images is not None and len(data.val_labels) > 0:
             val = evaluate(state.model, data.val_images, data.val_labels, data.mean, data.std)
+        else:
+            test = evaluate(state.model, data.test_images, data.test_labels, data.mean, data.std)
         metrics = EpochMetrics(
             epoch=epoch,
             train_loss=train_loss,
             train_accuracy=train_acc,
-            test_loss=test.loss,
-            test_accuracy=test.accuracy,
+            test_loss=test.loss if test else None,
+            test_accuracy=test.accuracy if test else None,
             seconds=seconds,
             examples_per_second=seen / max(seconds, 1e-9),
             lr=state.optimizer.param_groups[0]["lr"],
@@ -272,6 +300,8 @@ def fit(
         )
         state.epoch = epoch
         state.history.append(metrics)
+        if val is not None and selected_epoch(state.history) == epoch:  # a new best: keep it
+            state.best = {k: v.detach().clone() for k, v in state.model.state_dict().items()}
         for cb in callbacks:
             cb.on_epoch_end(state, metrics)
         if broadcast_flag(reached_target(metrics, config), world, device):

@@ -10,11 +10,16 @@ fastest published MNIST trainings).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 from torch import nn
 
-from dnnexplorer.models.registry import ADAM_BETAS
-from dnnexplorer.train.config import TrainConfig
+if TYPE_CHECKING:
+    from dnnexplorer.train.config import TrainConfig
+
+OPTIMIZERS = ("sgd", "momentum", "adam")  # the names make_optimizer builds
+SCHEDULES = ("constant", "step", "cosine", "onecycle")  # the names make_scheduler builds
 
 
 def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
@@ -26,7 +31,7 @@ def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimiz
     if config.optimizer == "momentum":
         return torch.optim.SGD(params, lr=config.lr, momentum=0.9, nesterov=True, weight_decay=wd)
     # fused: one kernel updates all parameters (1.1-1.25x faster steps for small models on CPU).
-    betas = config.betas or ADAM_BETAS  # run folders from before betas was a setting
+    betas = config.betas  # resolved: the recipe's when not given, in old run folders too
     if wd:
         return torch.optim.AdamW(params, lr=config.lr, betas=betas, weight_decay=wd, fused=True)
     return torch.optim.Adam(params, lr=config.lr, betas=betas, fused=True)

@@ -2,12 +2,18 @@
 
     runs/NAME/
       config.json            the TrainConfig (resolved) — enough to rebuild model and data
+      model.json             what using the model needs: architecture and options, class names,
+                             the training set's mean and std, the input shape (see ModelSpec)
       metrics.jsonl          one JSON line per epoch (loss, accuracy, seconds, ...)
       checkpoint.safetensors model + optimizer + schedule + history, for --resume
       model.safetensors      the weights alone, what eval/predict/serve load
       summary.json           the result: model, params, test accuracy, seconds, device, ...
       confusion.png          `dnnx eval`'s confusion matrix (unless given another --out)
       errors.png             `dnnx eval`'s most confidently wrong test images
+
+model.json makes the folder self-describing: `dnnexplorer.Run.load` rebuilds the network and
+prepares its inputs from it alone, even for a dataset the registry does not know. A run written
+before model.json existed gets the same facts from config.json and the dataset registry.
 
 Every file is written atomically; a folder that already holds a run is never overwritten
 silently. A process writing the folder holds its lock (the file `.lock`, see fileio.FolderLock)
@@ -19,11 +25,11 @@ from __future__ import annotations
 import json
 import shutil
 import time
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from torch import nn
-
+from dnnexplorer.data import Dataset, DatasetSpec, get_dataset
 from dnnexplorer.errors import ConfigError, RunError
 from dnnexplorer.fileio import (
     LOCK_FILE,
@@ -33,11 +39,12 @@ from dnnexplorer.fileio import (
     write_bytes_atomic,
     write_json_atomic,
 )
-from dnnexplorer.train.checkpoint import load_weights, save_checkpoint, save_weights
+from dnnexplorer.train.checkpoint import save_checkpoint, save_weights
 from dnnexplorer.train.config import TrainConfig
 from dnnexplorer.train.loop import Callback, EpochMetrics, TrainingState
 
 CONFIG = "config.json"
+MODEL = "model.json"
 METRICS = "metrics.jsonl"
 CHECKPOINT = "checkpoint.safetensors"
 WEIGHTS = "model.safetensors"
@@ -48,7 +55,71 @@ EXPORTS = ("model.onnx", "model.pt")  # dnnx export's default files (see export.
 TENSORBOARD = "tb"  # a folder: TensorBoard's event files, with --tensorboard
 # Every file dnnx writes into a run folder: what --overwrite removes. Other files are the
 # user's (notes, their own plots) and are left alone.
-WRITTEN = (CONFIG, METRICS, CHECKPOINT, WEIGHTS, SUMMARY, CONFUSION, ERRORS, *EXPORTS)
+WRITTEN = (CONFIG, MODEL, METRICS, CHECKPOINT, WEIGHTS, SUMMARY, CONFUSION, ERRORS, *EXPORTS)
+
+INPUT_SHAPE = (1, 28, 28)  # (channels, height, width): every model here reads 28x28 grey images
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Everything needed to rebuild a run's model and to feed it: the contents of model.json."""
+
+    model: str  # the registry's name, e.g. "cnn"
+    model_options: dict[str, Any]  # the builder's options, e.g. {"hidden": [200, 100]}
+    dataset: str
+    classes: tuple[str, ...]  # the name of each output, in order
+    mean: float  # the training set's pixel mean on the [0, 1] scale: inputs are (x - mean) / std
+    std: float
+    input_shape: tuple[int, ...] = INPUT_SHAPE
+
+    @classmethod
+    def of(cls, config: TrainConfig, dataset: Dataset | DatasetSpec) -> ModelSpec:
+        """The spec of a run of `config` trained on `dataset` (loaded, or the registry's)."""
+        return cls(
+            model=config.model,
+            model_options=dict(config.model_options),
+            dataset=config.dataset,
+            classes=tuple(dataset.classes),
+            mean=float(dataset.mean),
+            std=float(dataset.std),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> ModelSpec:
+        """A spec from model.json's contents; ValueError naming the first field that is wrong."""
+        if not isinstance(data, dict):
+            raise ValueError("not a JSON object")
+        kinds = {
+            "model": str,
+            "model_options": dict,
+            "dataset": str,
+            "classes": list,
+            "mean": (int, float),
+            "std": (int, float),
+            "input_shape": list,
+        }
+        for name, kind in kinds.items():
+            value = data.get(name)
+            if isinstance(value, bool) or not isinstance(value, kind):  # JSON's true is no number
+                raise ValueError(f"'{name}' is missing or of the wrong kind")
+        if len(data["classes"]) < 2 or not all(isinstance(c, str) for c in data["classes"]):
+            raise ValueError("'classes' must list two or more class names")
+        if not data["std"] > 0:
+            raise ValueError(f"'std' must be positive, got {data['std']}")
+        if tuple(data["input_shape"]) != INPUT_SHAPE:
+            raise ValueError(f"'input_shape' must be {list(INPUT_SHAPE)}")
+        return cls(
+            model=data["model"],
+            model_options=data["model_options"],
+            dataset=data["dataset"],
+            classes=tuple(data["classes"]),
+            mean=float(data["mean"]),
+            std=float(data["std"]),
+            input_shape=tuple(data["input_shape"]),
+        )
 
 
 def default_run_dir(config: TrainConfig, root: str | Path = "runs") -> Path:
@@ -142,6 +213,23 @@ class RunFolder:
         except ConfigError as e:
             raise RunError(f"{self.path / CONFIG}: {e}") from None
 
+    def write_model_spec(self, spec: ModelSpec) -> None:
+        write_json_atomic(self.path / MODEL, spec.to_dict())
+
+    def read_model_spec(self) -> ModelSpec:
+        """What using the model needs (model.json); RunError naming model.json if it is damaged.
+
+        A run written before model.json existed gets the same facts from its config.json and the
+        dataset registry, as they were always found.
+        """
+        if not (self.path / MODEL).is_file():
+            config = self.read_config()
+            return ModelSpec.of(config, get_dataset(config.dataset))
+        try:
+            return ModelSpec.from_dict(self._read_json(MODEL))
+        except ValueError as e:
+            raise RunError(f"{self.path / MODEL}: not a model description ({e})") from None
+
     def write_summary(self, summary: dict[str, Any]) -> None:
         write_json_atomic(self.path / SUMMARY, summary)
 
@@ -174,7 +262,7 @@ class RunFolder:
         self.remove_leftovers()
         self.rewrite_metrics(state.history)  # no checkpoint: no epoch done, an empty file
         if state.epoch > 0:
-            save_weights(state.model, self.weights_path)
+            save_weights(state.kept_weights(), self.weights_path)
 
     def read_metrics(self) -> list[dict[str, Any]]:
         path = self.path / METRICS
@@ -191,20 +279,6 @@ class RunFolder:
     def weights_path(self) -> Path:
         return self.path / WEIGHTS
 
-    def load_model(self) -> tuple[nn.Module, TrainConfig]:
-        """Rebuild the run's model from config.json and load model.safetensors (on the CPU)."""
-        from dnnexplorer.data.registry import get_dataset
-        from dnnexplorer.models import create_model
-
-        config = self.read_config()
-        num_classes = len(get_dataset(config.dataset).classes)
-        model = create_model(config.model, num_classes=num_classes, **config.model_options)
-        if not self.weights_path.is_file():
-            raise RunError(f"{self.path}: no {WEIGHTS} yet (the run has not finished an epoch)")
-        load_weights(model, self.weights_path)
-        model.eval()
-        return model, config
-
 
 class CheckpointWriter(Callback):
     """After every epoch: checkpoint, weights, and one metrics line — in that order.
@@ -218,5 +292,5 @@ class CheckpointWriter(Callback):
 
     def on_epoch_end(self, state: TrainingState, metrics: EpochMetrics) -> None:
         save_checkpoint(state, self.run.checkpoint_path)
-        save_weights(state.model, self.run.weights_path)
+        save_weights(state.kept_weights(), self.run.weights_path)  # with --val-size: the best
         self.run.append_metrics(metrics)

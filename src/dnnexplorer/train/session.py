@@ -25,12 +25,23 @@ from dnnexplorer.data.locate import user_cache_root
 from dnnexplorer.errors import RunError
 from dnnexplorer.models import count_parameters, create_model
 from dnnexplorer.train.checkpoint import load_checkpoint
-from dnnexplorer.train.config import FULL_BATCH, TrainConfig
+from dnnexplorer.train.config import TrainConfig
 from dnnexplorer.train.device import choose_device, resolve_precision
 from dnnexplorer.train.distributed import SINGLE, World, init_process_group
-from dnnexplorer.train.loop import MAX_CHUNK, Callback, TrainData, TrainingState, fit
+from dnnexplorer.train.loop import (
+    MAX_CHUNK,
+    Callback,
+    EpochMetrics,
+    Evaluation,
+    TrainData,
+    TrainingState,
+    evaluate,
+    fit,
+    reached_target,
+    selected_epoch,
+)
 from dnnexplorer.train.optim import make_optimizer, make_scheduler
-from dnnexplorer.train.runs import CheckpointWriter, RunFolder
+from dnnexplorer.train.runs import CheckpointWriter, ModelSpec, RunFolder
 from dnnexplorer.train.tensorboard import TensorBoardWriter, check_tensorboard
 from dnnexplorer.train.threads import (
     MEASURE_BATCH,
@@ -101,9 +112,7 @@ def _has_convolutions(model: nn.Module) -> bool:
 
 
 def _steps_per_epoch(config: TrainConfig, n: int) -> int:
-    if config.batch_size == FULL_BATCH:
-        return 1
-    return -(-n // int(config.batch_size))
+    return -(-n // config.examples_per_step(n))
 
 
 def run_training(
@@ -128,6 +137,7 @@ def run_training(
         return _train(config, run, data_dir, callbacks, False, dataset, world)
     with RunFolder.create(out_dir, overwrite) as run:  # locked until training ends
         run.write_config(config)
+        run.write_model_spec(ModelSpec.of(config, dataset))  # classes, mean, std: for its users
         return _train(config, run, data_dir, callbacks, False, dataset, world)
 
 
@@ -195,9 +205,15 @@ def _train(
             if isinstance(listener, TensorBoardWriter):
                 listener.close()
 
+    final_test = None
+    if state.best is not None and world.is_main:
+        # Held-out validation chose the epoch; the test set, untouched until now, measures the
+        # chosen weights once: an honest estimate of how the kept model does on new data.
+        state.model.load_state_dict(state.best)
+        final_test = evaluate(state.model, data.test_images, data.test_labels, data.mean, data.std)
     history = [m.to_dict() for m in state.history]
     wall_seconds = time.perf_counter() - wall_start
-    summary = make_summary(config, state, device, wall_seconds, world, threads)
+    summary = make_summary(config, state, device, wall_seconds, world, threads, final_test)
     if run is not None and world.is_main:
         run.write_summary(summary)
     model = state.model.cpu().eval()
@@ -212,7 +228,7 @@ def _threads_for(
         source = "device" if device.type != "cpu" else "processes"
         return ThreadChoice(config.threads or torch.get_num_threads(), source)
     n = len(data.train_labels)
-    size = min(n if config.batch_size == FULL_BATCH else int(config.batch_size), MAX_CHUNK)
+    size = min(config.examples_per_step(n), MAX_CHUNK)
     part = min(size, MEASURE_BATCH)
 
     def first_batch() -> tuple[torch.Tensor, torch.Tensor]:
@@ -224,6 +240,10 @@ def _threads_for(
     return choose_threads(requested, model, first_batch, config.precision, key, user_cache_root())
 
 
+def _last(history: list[EpochMetrics], name: str) -> float | None:
+    return getattr(history[-1], name) if history else None
+
+
 def make_summary(
     config: TrainConfig,
     state: TrainingState,
@@ -231,22 +251,30 @@ def make_summary(
     wall_seconds: float,
     world: World = SINGLE,
     threads: ThreadChoice | None = None,
+    final_test: Evaluation | None = None,
 ) -> dict[str, Any]:
-    """The numbers a reader wants first (also the last line of `dnnx train --json`)."""
+    """The numbers a reader wants first (also the last line of `dnnx train --json`).
+
+    The test figures are the last epoch's, or with a validation split `final_test`: the test
+    set's one evaluation of the weights kept, those of `selected_epoch` (the best validation
+    accuracy)."""
     history = state.history
     last = history[-1] if history else None
     train_seconds = sum(m.seconds for m in history)
     examples = sum(m.examples_per_second * m.seconds for m in history)
-    reached = bool(last and config.target_acc and last.test_accuracy >= config.target_acc)
+    reached = any(reached_target(m, config) for m in history[-1:])
+    chosen = selected_epoch(history)
+    kept = history[chosen - 1] if chosen else last
     return {
         "model": config.model,
         "model_options": config.model_options,
         "dataset": config.dataset,
         "params": count_parameters(state.model),
         "epochs": state.epoch,
-        "test_accuracy": last.test_accuracy if last else None,
-        "test_loss": last.test_loss if last else None,
-        "val_accuracy": last.val_accuracy if last else None,
+        "test_accuracy": final_test.accuracy if final_test else _last(history, "test_accuracy"),
+        "test_loss": final_test.loss if final_test else _last(history, "test_loss"),
+        "val_accuracy": kept.val_accuracy if kept else None,
+        "selected_epoch": chosen,  # with --val-size: the epoch whose weights the run keeps
         "target_acc": config.target_acc,
         "target_reached": reached,
         "recipe": config.recipe,
