@@ -33,15 +33,6 @@ class SpoilEpoch(Callback):
                     p.normal_(0, 5)
 
 
-class StopAtEpoch(Callback):
-    def __init__(self, epoch: int) -> None:
-        self.epoch = epoch
-
-    def on_epoch_start(self, epoch: int, num_steps: int) -> None:
-        if epoch == self.epoch:
-            raise KeyboardInterrupt
-
-
 def config(**overrides) -> TrainConfig:
     base = dict(
         model="softmax", epochs=3, batch_size=64, lr=0.05, optimizer="sgd", schedule="constant",
@@ -89,7 +80,9 @@ def test_target_acc_stops_on_validation_accuracy(tiny_dataset, tmp_path: Path) -
     assert summary["target_reached"] and summary["test_accuracy"] is not None
 
 
-def test_a_resumed_run_keeps_the_best_epoch_from_before_the_kill(tiny_dataset, tmp_path) -> None:
+def test_a_resumed_run_keeps_the_best_epoch_from_before_the_kill(
+    ctrl_c_at, tiny_dataset, tmp_path
+) -> None:
     """The best weights travel in the checkpoint: after a kill following a worse epoch, the
     resumed run still keeps the earlier best epoch, as the uninterrupted run does."""
     whole = tmp_path / "whole"
@@ -98,7 +91,7 @@ def test_a_resumed_run_keeps_the_best_epoch_from_before_the_kill(tiny_dataset, t
     with pytest.raises(KeyboardInterrupt):
         run_training(
             config(epochs=4), out_dir=cut, dataset=tiny_dataset,
-            callbacks=[SpoilEpoch(3), StopAtEpoch(4)],
+            callbacks=[SpoilEpoch(3), ctrl_c_at(4)],
         )  # fmt: skip
     resume_training(cut, dataset=tiny_dataset)
     timeless = [{k: v for k, v in m.items() if "second" not in k} for m in lines(cut)]

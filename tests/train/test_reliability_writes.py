@@ -20,7 +20,7 @@ from safetensors.torch import load_file, save_file
 from dnnexplorer.errors import RunError
 from dnnexplorer.models import create_model
 from dnnexplorer.run import Run
-from dnnexplorer.train import Callback, TrainConfig, evaluate, resume_training, run_training
+from dnnexplorer.train import TrainConfig, evaluate, resume_training, run_training
 from dnnexplorer.train.checkpoint import load_checkpoint
 from dnnexplorer.train.loop import TrainingState
 from dnnexplorer.train.optim import make_optimizer
@@ -208,32 +208,25 @@ def fresh_state(config: TrainConfig) -> TrainingState:
     return TrainingState(model=model, optimizer=make_optimizer(model, config), scheduler=None)
 
 
-class StopAtEpoch(Callback):
-    """Ctrl-C as epoch `epoch` starts (the previous epoch's files are all written)."""
-
-    def __init__(self, epoch: int) -> None:
-        self.epoch = epoch
-
-    def on_epoch_start(self, epoch: int, num_steps: int) -> None:
-        if epoch == self.epoch:
-            raise KeyboardInterrupt
-
-
 def softmax(**overrides) -> TrainConfig:
     base = dict(model="softmax", epochs=2, batch_size=64, device="cpu", threads=1, seed=1)
     return TrainConfig(**{**base, **overrides})
 
 
-def test_resume_without_a_checkpoint_writes_each_epoch_once(tiny_dataset, tmp_path) -> None:
+def test_resume_without_a_checkpoint_writes_each_epoch_once(
+    ctrl_c_at, tiny_dataset, tmp_path
+) -> None:
     run = tmp_path / "run"
     with pytest.raises(KeyboardInterrupt):
-        run_training(softmax(), out_dir=run, dataset=tiny_dataset, callbacks=[StopAtEpoch(2)])
+        run_training(softmax(), out_dir=run, dataset=tiny_dataset, callbacks=[ctrl_c_at(2)])
     (run / "checkpoint.safetensors").unlink()  # e.g. removed to save space: start again
     resume_training(run, dataset=tiny_dataset)
     assert metric_epochs(run) == [1, 2]
 
 
-def test_overwrite_removes_what_dnnx_wrote_and_keeps_other_files(tiny_dataset, tmp_path) -> None:
+def test_overwrite_removes_what_dnnx_wrote_and_keeps_other_files(
+    ctrl_c_at, tiny_dataset, tmp_path
+) -> None:
     run = tmp_path / "run"
     run_training(softmax(epochs=1), out_dir=run, dataset=tiny_dataset)
     for name in ("confusion.png", "errors.png", ".model.safetensors.x1y2z3.tmp", "model.onnx"):
@@ -244,7 +237,7 @@ def test_overwrite_removes_what_dnnx_wrote_and_keeps_other_files(tiny_dataset, t
     with pytest.raises(KeyboardInterrupt):
         run_training(
             softmax(seed=2), out_dir=run, dataset=tiny_dataset, overwrite=True,
-            callbacks=[StopAtEpoch(1)],
+            callbacks=[ctrl_c_at(1)],
         )  # fmt: skip
     assert sorted(p.name for p in run.iterdir()) == ["config.json", "model.json", "notes.txt"]
 
@@ -256,10 +249,12 @@ def flip_last_bit(path: Path) -> None:
     path.write_bytes(bytes(data))
 
 
-def test_a_flipped_bit_in_checkpoint_or_weights_is_a_one_line_error(tiny_dataset, tmp_path) -> None:
+def test_a_flipped_bit_in_checkpoint_or_weights_is_a_one_line_error(
+    ctrl_c_at, tiny_dataset, tmp_path
+) -> None:
     run = tmp_path / "run"
     with pytest.raises(KeyboardInterrupt):
-        run_training(softmax(), out_dir=run, dataset=tiny_dataset, callbacks=[StopAtEpoch(2)])
+        run_training(softmax(), out_dir=run, dataset=tiny_dataset, callbacks=[ctrl_c_at(2)])
     flip_last_bit(run / "model.safetensors")
     with pytest.raises(RunError, match=r"model\.safetensors: .*checksum") as error:
         Run.load(run)
@@ -276,10 +271,10 @@ def without_checksum(path: Path) -> None:
     save_file(load_file(str(path)), str(path), metadata=metadata)
 
 
-def test_files_written_without_a_checksum_still_load(tiny_dataset, tmp_path) -> None:
+def test_files_written_without_a_checksum_still_load(ctrl_c_at, tiny_dataset, tmp_path) -> None:
     run = tmp_path / "run"
     with pytest.raises(KeyboardInterrupt):
-        run_training(softmax(), out_dir=run, dataset=tiny_dataset, callbacks=[StopAtEpoch(2)])
+        run_training(softmax(), out_dir=run, dataset=tiny_dataset, callbacks=[ctrl_c_at(2)])
     for name in ("model.safetensors", "checkpoint.safetensors"):
         without_checksum(run / name)
     Run.load(run)

@@ -16,7 +16,7 @@ import pytest
 from dnnexplorer.errors import RunError
 from dnnexplorer.fileio import LOCK_FILE, FolderLock
 from dnnexplorer.serve.catalog import DatasetStore, RunCatalog
-from dnnexplorer.train import Callback, TrainConfig, resume_training, run_training
+from dnnexplorer.train import TrainConfig, resume_training, run_training
 from dnnexplorer.train.runs import RunFolder
 
 BUSY = "another dnnx process is writing this run"
@@ -25,17 +25,6 @@ BUSY = "another dnnx process is writing this run"
 def config(**overrides) -> TrainConfig:
     base = dict(model="softmax", epochs=2, batch_size=64, lr=0.1, device="cpu", threads=1)
     return TrainConfig(**{**base, **overrides})
-
-
-class StopAtEpoch(Callback):
-    """Ctrl-C at the start of an epoch: the run folder stays resumable."""
-
-    def __init__(self, epoch: int) -> None:
-        self.epoch = epoch
-
-    def on_epoch_start(self, epoch: int, num_steps: int) -> None:
-        if epoch == self.epoch:
-            raise KeyboardInterrupt
 
 
 def test_the_lock_belongs_to_one_holder_at_a_time(tmp_path) -> None:
@@ -49,10 +38,10 @@ def test_the_lock_belongs_to_one_holder_at_a_time(tmp_path) -> None:
     second.release()
 
 
-def test_a_second_writer_is_refused_and_readers_are_not(tiny_dataset, tmp_path) -> None:
+def test_a_second_writer_is_refused_and_readers_are_not(ctrl_c_at, tiny_dataset, tmp_path) -> None:
     out = tmp_path / "run"
     with pytest.raises(KeyboardInterrupt):
-        run_training(config(), out_dir=out, dataset=tiny_dataset, callbacks=[StopAtEpoch(2)])
+        run_training(config(), out_dir=out, dataset=tiny_dataset, callbacks=[ctrl_c_at(2)])
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     with RunFolder.open(out, write=True):
         for write in (
@@ -144,11 +133,13 @@ def test_two_trains_into_one_folder_one_is_refused(data_root, tmp_path) -> None:
 
 
 @pytest.mark.slow
-def test_two_resumes_of_one_run_one_is_refused(data_root, tiny_dataset, tmp_path) -> None:
+def test_two_resumes_of_one_run_one_is_refused(
+    ctrl_c_at, data_root, tiny_dataset, tmp_path
+) -> None:
     out = tmp_path / "run"
     killed = TrainConfig(model="softmax", epochs=40, batch_size=64, threads=1, device="cpu")
     with pytest.raises(KeyboardInterrupt):
-        run_training(killed, out_dir=out, dataset=tiny_dataset, callbacks=[StopAtEpoch(2)])
+        run_training(killed, out_dir=out, dataset=tiny_dataset, callbacks=[ctrl_c_at(2)])
     resume = ["train", "--resume", out, "--data-dir", data_root]
     loser, output, winner_pid = race(tmp_path, resume, resume)
     assert loser.returncode == 2 and "Traceback" not in output

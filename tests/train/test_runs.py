@@ -31,17 +31,6 @@ def config(**overrides) -> TrainConfig:
     return TrainConfig(**base)
 
 
-class KillAtEpoch(Callback):
-    """Simulates Ctrl-C at the start of an epoch (after the previous checkpoint was written)."""
-
-    def __init__(self, epoch: int) -> None:
-        self.epoch = epoch
-
-    def on_epoch_start(self, epoch: int, num_steps: int) -> None:
-        if epoch == self.epoch:
-            raise KeyboardInterrupt
-
-
 def test_run_folder_holds_config_metrics_weights_summary(tiny_dataset, tmp_path) -> None:
     out = tmp_path / "run"
     result = run_training(config(), out_dir=out, dataset=tiny_dataset)
@@ -86,14 +75,14 @@ def test_run_folder_holds_config_metrics_weights_summary(tiny_dataset, tmp_path)
         assert torch.equal(p, q)
 
 
-def test_resume_after_interrupt_gives_the_same_weights(tiny_dataset, tmp_path) -> None:
+def test_resume_after_interrupt_gives_the_same_weights(ctrl_c_at, tiny_dataset, tmp_path) -> None:
     straight = run_training(config(epochs=3), out_dir=tmp_path / "a", dataset=tiny_dataset)
     with pytest.raises(KeyboardInterrupt):
         run_training(
             config(epochs=3),
             out_dir=tmp_path / "b",
             dataset=tiny_dataset,
-            callbacks=[KillAtEpoch(2)],
+            callbacks=[ctrl_c_at(2)],
         )
     assert len(RunFolder(tmp_path / "b").read_metrics()) == 1
     resumed = resume_training(tmp_path / "b", dataset=tiny_dataset)
@@ -181,12 +170,10 @@ def test_divergence_keeps_the_last_good_checkpoint(tiny_dataset, tmp_path) -> No
     assert all(torch.isfinite(p).all() for p in fresh.model.parameters())
 
 
-def test_damaged_checkpoint_is_a_clear_error(tiny_dataset, tmp_path) -> None:
+def test_damaged_checkpoint_is_a_clear_error(ctrl_c_at, tiny_dataset, tmp_path) -> None:
     out = tmp_path / "run"
     with pytest.raises(KeyboardInterrupt):
-        run_training(
-            config(epochs=2), out_dir=out, dataset=tiny_dataset, callbacks=[KillAtEpoch(2)]
-        )
+        run_training(config(epochs=2), out_dir=out, dataset=tiny_dataset, callbacks=[ctrl_c_at(2)])
     (out / "checkpoint.safetensors").write_bytes(b"\x00garbage")
     with pytest.raises(RunError, match=r"checkpoint\.safetensors: damaged checkpoint"):
         resume_training(out, dataset=tiny_dataset)
