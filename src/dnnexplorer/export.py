@@ -29,8 +29,8 @@ from torch import nn
 
 from dnnexplorer.errors import ConfigError
 from dnnexplorer.fileio import atomic_path
+from dnnexplorer.train.runs import EXPORTS
 
-FORMATS = {"onnx": ".onnx", "torchscript": ".pt"}  # RUN/model.onnx, RUN/model.pt (runs.EXPORTS)
 INPUT_NAME, OUTPUT_NAME = "images", "probabilities"
 
 
@@ -55,8 +55,8 @@ def export_run(
     weights, RUN/model.onnx or RUN/model.pt), atomically; return the path written."""
     from dnnexplorer.run import Run
 
-    if fmt not in FORMATS:
-        raise ConfigError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    if fmt not in EXPORTS:
+        raise ConfigError(f"--format must be one of {', '.join(EXPORTS)}, got {fmt!r}")
     run = Run.load(run_dir)
     deployable = Deployable(run.model, run.mean, run.std).eval()
     metadata = {
@@ -67,8 +67,8 @@ def export_run(
         "input": f"{INPUT_NAME}: float32 (N, 1, 28, 28), pixels in [0, 1], white on black",
         "output": f"{OUTPUT_NAME}: float32 (N, {len(run.classes)}), softmax over the classes",
     }
-    target = Path(out) if out is not None else run.path / f"model{FORMATS[fmt]}"
-    example = torch.zeros(2, 1, 28, 28)
+    target = Path(out) if out is not None else run.path / EXPORTS[fmt]
+    example = torch.zeros(2, *run.input_shape)  # two images: the batch size is left free
     with atomic_path(target) as tmp:
         if fmt == "onnx":
             _write_onnx(deployable, example, tmp, metadata)

@@ -51,11 +51,21 @@ WEIGHTS = "model.safetensors"
 SUMMARY = "summary.json"
 CONFUSION = "confusion.png"
 ERRORS = "errors.png"
-EXPORTS = ("model.onnx", "model.pt")  # dnnx export's default files (see export.py)
+EXPORTS = {"onnx": "model.onnx", "torchscript": "model.pt"}  # dnnx export's files, by format
 TENSORBOARD = "tb"  # a folder: TensorBoard's event files, with --tensorboard
 # Every file dnnx writes into a run folder: what --overwrite removes. Other files are the
 # user's (notes, their own plots) and are left alone.
-WRITTEN = (CONFIG, MODEL, METRICS, CHECKPOINT, WEIGHTS, SUMMARY, CONFUSION, ERRORS, *EXPORTS)
+WRITTEN = (
+    CONFIG,
+    MODEL,
+    METRICS,
+    CHECKPOINT,
+    WEIGHTS,
+    SUMMARY,
+    CONFUSION,
+    ERRORS,
+    *EXPORTS.values(),
+)
 
 INPUT_SHAPE = (1, 28, 28)  # (channels, height, width): every model here reads 28x28 grey images
 

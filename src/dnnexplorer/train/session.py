@@ -31,7 +31,6 @@ from dnnexplorer.train.distributed import SINGLE, World, init_process_group
 from dnnexplorer.train.loop import (
     MAX_CHUNK,
     Callback,
-    EpochMetrics,
     Evaluation,
     TrainData,
     TrainingState,
@@ -134,11 +133,11 @@ def run_training(
     check_settings(config, world, dataset)
     if out_dir is None or not world.is_main:
         run = RunFolder(out_dir) if out_dir is not None else None
-        return _train(config, run, data_dir, callbacks, False, dataset, world)
+        return _train(config, run, callbacks, False, dataset, world)
     with RunFolder.create(out_dir, overwrite) as run:  # locked until training ends
         run.write_config(config)
         run.write_model_spec(ModelSpec.of(config, dataset))  # classes, mean, std: for its users
-        return _train(config, run, data_dir, callbacks, False, dataset, world)
+        return _train(config, run, callbacks, False, dataset, world)
 
 
 def resume_training(
@@ -156,25 +155,23 @@ def resume_training(
             raise RunError(f"{run.path}: this run is already complete ({summary['epochs']} epochs)")
         dataset = dataset if dataset is not None else load_dataset(config.dataset, data_dir)
         check_settings(config, world, dataset)
-        return _train(config, run, data_dir, callbacks, True, dataset, world)
+        return _train(config, run, callbacks, True, dataset, world)
 
 
 def _train(
     config: TrainConfig,
     run: RunFolder | None,
-    data_dir: str | Path | None,
     callbacks: Sequence[Callback],
     resume: bool,
-    dataset: Dataset | None,
+    dataset: Dataset,
     world: World,
 ) -> TrainingResult:
     wall_start = time.perf_counter()
     device = choose_device(config.device, world)
-    # "auto" becomes what this device runs (bf16 or fp32), once: an unsupported bf16 fails here,
-    # before any data is loaded. config.json keeps "auto", so a resume on another device re-decides.
+    # "auto" becomes what this device runs (bf16 or fp32), once (check_settings has already
+    # refused an unsupported one). config.json keeps "auto", so a resume elsewhere re-decides.
     config = dataclasses.replace(config, precision=resolve_precision(config.precision, device))
     init_process_group(world, device)
-    dataset = dataset if dataset is not None else load_dataset(config.dataset, data_dir)
     data = prepare_data(dataset, config, device)
     state = _new_state(
         config, len(dataset.classes), _steps_per_epoch(config, len(data.train_labels))
@@ -190,10 +187,12 @@ def _train(
         if world.is_main:
             run.agree_with_checkpoint(state)
     listeners = list(callbacks) if world.is_main else []
+    tensorboard = None
     if run is not None and world.is_main:
         listeners.append(CheckpointWriter(run))
         if config.tensorboard:
-            listeners.append(TensorBoardWriter(run.path, config))
+            tensorboard = TensorBoardWriter(run.path, config)
+            listeners.append(tensorboard)
     threads = _threads_for(config, state.model, data, device, world)
     previous_threads = torch.get_num_threads()
     torch.set_num_threads(threads.threads)
@@ -201,9 +200,8 @@ def _train(
         fit(state, data, config, listeners, world)
     finally:
         torch.set_num_threads(previous_threads)  # a library call leaves the process as it was
-        for listener in listeners:
-            if isinstance(listener, TensorBoardWriter):
-                listener.close()
+        if tensorboard is not None:
+            tensorboard.close()
 
     final_test = None
     if state.best is not None and world.is_main:
@@ -240,10 +238,6 @@ def _threads_for(
     return choose_threads(requested, model, first_batch, config.precision, key, user_cache_root())
 
 
-def _last(history: list[EpochMetrics], name: str) -> float | None:
-    return getattr(history[-1], name) if history else None
-
-
 def make_summary(
     config: TrainConfig,
     state: TrainingState,
@@ -262,17 +256,21 @@ def make_summary(
     last = history[-1] if history else None
     train_seconds = sum(m.seconds for m in history)
     examples = sum(m.examples_per_second * m.seconds for m in history)
-    reached = any(reached_target(m, config) for m in history[-1:])
+    reached = last is not None and reached_target(last, config)
     chosen = selected_epoch(history)
     kept = history[chosen - 1] if chosen else last
+    if final_test is not None:
+        test_accuracy, test_loss = final_test.accuracy, final_test.loss
+    else:
+        test_accuracy, test_loss = (last.test_accuracy, last.test_loss) if last else (None, None)
     return {
         "model": config.model,
         "model_options": config.model_options,
         "dataset": config.dataset,
         "params": count_parameters(state.model),
         "epochs": state.epoch,
-        "test_accuracy": final_test.accuracy if final_test else _last(history, "test_accuracy"),
-        "test_loss": final_test.loss if final_test else _last(history, "test_loss"),
+        "test_accuracy": test_accuracy,
+        "test_loss": test_loss,
         "val_accuracy": kept.val_accuracy if kept else None,
         "selected_epoch": chosen,  # with --val-size: the epoch whose weights the run keeps
         "target_acc": config.target_acc,
