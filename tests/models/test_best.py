@@ -15,6 +15,38 @@ def test_structure() -> None:
     assert model.features(torch.randn(2, 1, 28, 28)).shape == (2, 64, 3, 3)
 
 
+def test_each_block_pools_right_after_its_convolution() -> None:
+    """conv -> max pool -> batch norm -> ReLU: batch norm and ReLU see a quarter of the pixels."""
+    for block in create_model("best").features:
+        kinds = [type(m) for m in block]
+        assert kinds == [nn.Conv2d, nn.MaxPool2d, nn.BatchNorm2d, nn.ReLU]
+    for block in create_model("best", pool_first=False).features:  # the textbook order
+        assert [type(m) for m in block] == [nn.Conv2d, nn.BatchNorm2d, nn.ReLU, nn.MaxPool2d]
+
+
+def test_pooling_first_computes_the_same_function_when_batch_norm_keeps_the_order() -> None:
+    """Max pooling commutes with ReLU, and with batch norm when its scale (gamma) is positive:
+    with the same weights in eval mode, both block orders give the same logits."""
+    torch.manual_seed(0)
+    first, last = create_model("best").eval(), create_model("best", pool_first=False).eval()
+    for module in first.modules():
+        if isinstance(module, nn.BatchNorm2d):  # statistics as after training, gamma > 0
+            module.running_mean.uniform_(-1, 1)
+            module.running_var.uniform_(0.5, 2)
+            module.weight.data.uniform_(0.5, 2)
+            module.bias.data.uniform_(-1, 1)
+    renamed = {2: 1, 1: 3}  # in each block: batch norm moves from index 2 to 1, pool to 3
+    state = {}
+    for key, value in first.state_dict().items():
+        parts = key.split(".")
+        if parts[0] == "features":
+            parts[2] = str(renamed.get(int(parts[2]), int(parts[2])))
+        state[".".join(parts)] = value
+    last.load_state_dict(state)
+    x = torch.randn(4, 1, 28, 28)
+    torch.testing.assert_close(first(x), last(x), atol=1e-5, rtol=1e-4)
+
+
 def test_eval_mode_is_deterministic_and_train_mode_is_not() -> None:
     torch.manual_seed(0)
     model = create_model("best", dropout=0.5)

@@ -252,7 +252,7 @@ def test_every_tuned_recipe_is_for_a_known_dataset_and_target() -> None:
     for entry in list_models():
         for tuned in entry.tuned:
             assert tuned.dataset in dataset_names() and 0 < tuned.target <= 1
-            assert entry.tuned_recipe(tuned.dataset, tuned.target) is tuned.recipe
+            assert entry.tuned_recipe(tuned.dataset, tuned.target) is tuned
 
 
 @pytest.mark.parametrize("betas", [(0.9,), (1.0, 0.9), ("a", 0.9), 0.9, (0.9, -0.1)])
@@ -261,3 +261,40 @@ def test_betas_are_checked(betas: object) -> None:
 
     with pytest.raises(ConfigError, match="--betas must be two numbers in"):
         TrainConfig(betas=betas)
+
+
+def test_a_tuned_recipe_brings_its_model_options_and_yours_win() -> None:
+    from dnnexplorer.train import TrainConfig
+
+    tuned = get_entry("best").tuned_recipe("fashion-mnist", 0.93)
+    assert tuned is not None and tuned.options  # Fashion-MNIST needs a wider first layer
+    config = TrainConfig(model="best", dataset="fashion-mnist", target_acc=0.93).resolved()
+    assert config.model_options == tuned.options and config.epochs == tuned.recipe.epochs
+    mine = TrainConfig(
+        model="best", dataset="fashion-mnist", target_acc=0.93, model_options={"hidden": 64}
+    ).resolved()
+    assert mine.model_options == {**tuned.options, "hidden": 64}
+    narrow = {"channels": [16, 32, 64]}
+    assert (
+        TrainConfig(
+            model="best", dataset="fashion-mnist", target_acc=0.93, model_options=narrow
+        ).resolved()
+    ).model_options == narrow
+    everyday = TrainConfig(model="best", dataset="fashion-mnist").resolved()  # no target
+    assert everyday.model_options == {}
+    assert config.resolved() == config  # idempotent: config.json holds the options it trained
+
+
+def test_a_tuned_recipe_with_an_option_the_model_lacks_is_refused(monkeypatch) -> None:
+    from dnnexplorer.models import registry
+
+    monkeypatch.setattr(registry, "_REGISTRY", {})
+    recipe = registry.Recipe(epochs=1, batch_size=8, lr=0.1)
+
+    def build(num_classes: int = 10, width: int = 4) -> torch.nn.Module:
+        return torch.nn.Linear(784, num_classes)
+
+    for options, problem in (({"depth": 2}, "no option 'depth'"), ({"width": "4"}, "like 4")):
+        tuned = (registry.TunedRecipe("mnist", 0.9, recipe, options=options),)
+        with pytest.raises((TypeError, ConfigError), match=problem):
+            registry.register_model("toy", description="", recipe=recipe, tuned=tuned)(build)

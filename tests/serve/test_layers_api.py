@@ -177,10 +177,10 @@ def test_the_layers_route_sends_filters_and_batch_norm_statistics(layers_client,
     torch.testing.assert_close(
         decode(conv["weight"]).reshape(16, 1, 3, 3), state["features.0.0.weight"]
     )
-    norm = answer["parameters"]["features.0.1"]
+    norm = answer["parameters"]["features.0.2"]
     assert norm["kind"] == "batchnorm" and norm["eps"] == 1e-5
     for key, name in (("mean", "running_mean"), ("var", "running_var"), ("gamma", "weight")):
-        torch.testing.assert_close(decode(norm[key]), state[f"features.0.1.{name}"])
+        torch.testing.assert_close(decode(norm[key]), state[f"features.0.2.{name}"])
     lenet = layers_client.get("/api/runs/lenet5-classic/layers").json()["parameters"]
     assert set(lenet) == {"c1", "c3", "c5"} and lenet["c5"]["shape"] == [120, 16, 5, 5]
 

@@ -209,6 +209,8 @@ def describe_recipe(config: TrainConfig) -> str:
     if config.optimizer == "adam" and config.betas != ADAM_BETAS:
         knobs += f" (betas {config.betas[0]:g}, {config.betas[1]:g})"
     knobs += f", {config.schedule} schedule peaking at lr {config.lr:g}"
+    if config.model_options:
+        knobs += "; model " + ", ".join(f"{k}={v}" for k, v in config.model_options.items())
     return f"recipe: {source}: {knobs}"
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import inspect
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from torch import nn
@@ -60,13 +60,16 @@ class TunedRecipe:
     """A recipe tuned to reach `target` test accuracy on `dataset` in as little time as possible.
 
     Its `epochs` is the length of its schedule: a one-cycle run is most accurate at its end, so
-    the schedule is as long as the target needs and no longer. `measured` says how it was
-    checked (seeds, mean accuracy, share of seeds reaching the target; see BENCHMARKS.md).
+    the schedule is as long as the target needs and no longer. `options` are model options the
+    target needs (wider layers for a harder dataset); options the user gives win over them.
+    `measured` says how it was checked (seeds, mean accuracy, share of seeds reaching the
+    target; see BENCHMARKS.md).
     """
 
     dataset: str
     target: float
     recipe: Recipe
+    options: Mapping[str, Any] = field(default_factory=dict)
     measured: str = ""
 
 
@@ -80,7 +83,7 @@ class ModelEntry:
     builder: Callable[..., nn.Module]
     tuned: tuple[TunedRecipe, ...] = ()
 
-    def tuned_recipe(self, dataset: str, target: float | None) -> Recipe | None:
+    def tuned_recipe(self, dataset: str, target: float | None) -> TunedRecipe | None:
         """The fastest recipe tuned for `dataset` whose target is at least `target`, or None.
 
         A lower target than any tuned one takes the lowest tuned recipe above it (training
@@ -89,7 +92,7 @@ class ModelEntry:
         if target is None:
             return None
         fitting = [t for t in self.tuned if t.dataset == dataset and t.target >= target]
-        return min(fitting, key=lambda t: t.target).recipe if fitting else None
+        return min(fitting, key=lambda t: t.target) if fitting else None
 
     def no_tuned_recipe_message(self, dataset: str, target: float | None) -> str:
         tuned = [f"{t.target:.1%} on {t.dataset}" for t in self.tuned]
@@ -123,6 +126,13 @@ def register_model(
         options = _option_parameters(builder).values()
         if any(p.default is inspect.Parameter.empty for p in options):
             raise TypeError(f"every option of '{name}' needs a default: the name alone builds it")
+        defaults = {p.name: p.default for p in options}
+        for t in tuned:  # a tuned recipe's options must be ones the builder takes
+            for option, value in t.options.items():
+                if option not in defaults:
+                    raise TypeError(f"tuned recipe of '{name}': no option '{option}'")
+                default = list(defaults[option]) if isinstance(defaults[option], tuple) else None
+                _check_option_type(name, option, value, default or defaults[option])
         _REGISTRY[name] = ModelEntry(name, description, recipe, builder, tuned)
         return builder
 

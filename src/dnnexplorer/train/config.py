@@ -196,7 +196,8 @@ class TrainConfig:
         """This config with every None field filled in from its recipe (see `recipe` above).
 
         With a tuned recipe, the epochs asked for cap the tuned schedule: `--epochs 10` with a
-        recipe tuned to reach the target in 2 epochs trains (at most) 2.
+        recipe tuned to reach the target in 2 epochs trains (at most) 2; the model options it
+        was tuned with fill in those the config leaves unset.
         """
         from dnnexplorer.models import get_entry
 
@@ -209,9 +210,12 @@ class TrainConfig:
                 raise ConfigError(entry.no_tuned_recipe_message(self.dataset, self.target_acc))
             return dataclasses.replace(self._filled_from(entry.recipe), recipe="default")
         capped = dataclasses.replace(
-            self, epochs=min(tuned.epochs, self.epochs or tuned.epochs), recipe="tuned"
+            self,
+            epochs=min(tuned.recipe.epochs, self.epochs or tuned.recipe.epochs),
+            model_options={**tuned.options, **self.model_options},  # the user's options win
+            recipe="tuned",
         )
-        return capped._filled_from(tuned)
+        return capped._filled_from(tuned.recipe)
 
     def _filled_from(self, recipe: Recipe) -> TrainConfig:
         values = dataclasses.asdict(recipe)
