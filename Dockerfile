@@ -9,7 +9,7 @@
 FROM python:3.11-slim-bookworm
 
 ARG TORCH_INDEX_URL=https://pypi.org/simple
-COPY pyproject.toml README.md /opt/dnnexplorer/
+COPY pyproject.toml README.md LICENSE /opt/dnnexplorer/
 COPY src /opt/dnnexplorer/src
 COPY notebooks /opt/dnnexplorer/notebooks
 COPY apptainer/install.sh /opt/dnnexplorer/install.sh

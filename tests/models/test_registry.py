@@ -280,6 +280,8 @@ def test_a_tuned_recipe_brings_its_model_options_and_yours_win() -> None:
             model="best", dataset="fashion-mnist", target_acc=0.93, model_options=narrow
         ).resolved()
     ).model_options == narrow
+    lower = TrainConfig(model="best", dataset="fashion-mnist", target_acc=0.92).resolved()
+    assert lower.model_options == {}  # 92% has a recipe of its own, at the default width
     everyday = TrainConfig(model="best", dataset="fashion-mnist").resolved()  # no target
     assert everyday.model_options == {}
     assert config.resolved() == config  # idempotent: config.json holds the options it trained
