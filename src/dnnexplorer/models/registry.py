@@ -62,15 +62,14 @@ class TunedRecipe:
     Its `epochs` is the length of its schedule: a one-cycle run is most accurate at its end, so
     the schedule is as long as the target needs and no longer. `options` are model options the
     target needs (wider layers for a harder dataset); options the user gives win over them.
-    `measured` says how it was checked (seeds, mean accuracy, share of seeds reaching the
-    target; see BENCHMARKS.md).
+    How each was measured (seeds, mean accuracy, share of seeds reaching the target) is in
+    BENCHMARKS.md.
     """
 
     dataset: str
     target: float
     recipe: Recipe
     options: Mapping[str, Any] = field(default_factory=dict)
-    measured: str = ""
 
 
 @dataclass(frozen=True)
@@ -126,14 +125,10 @@ def register_model(
         options = _option_parameters(builder).values()
         if any(p.default is inspect.Parameter.empty for p in options):
             raise TypeError(f"every option of '{name}' needs a default: the name alone builds it")
-        defaults = {p.name: p.default for p in options}
-        for t in tuned:  # a tuned recipe's options must be ones the builder takes
-            for option, value in t.options.items():
-                if option not in defaults:
-                    raise TypeError(f"tuned recipe of '{name}': no option '{option}'")
-                default = list(defaults[option]) if isinstance(defaults[option], tuple) else None
-                _check_option_type(name, option, value, default or defaults[option])
-        _REGISTRY[name] = ModelEntry(name, description, recipe, builder, tuned)
+        entry = ModelEntry(name, description, recipe, builder, tuned)
+        for t in tuned:  # a tuned recipe's options are checked as create_model checks yours
+            _check_options(name, entry.default_options, t.options)
+        _REGISTRY[name] = entry
         return builder
 
     return decorate
@@ -158,12 +153,7 @@ def create_model(name: str, num_classes: int = 10, **options: Any) -> nn.Module:
     """
     entry = get_entry(name)
     _require_int("num_classes", num_classes, minimum=2)
-    defaults = entry.default_options
-    for option, value in options.items():
-        if option not in defaults:
-            known = ", ".join(defaults) or "none"
-            raise ConfigError(f"model '{name}' has no option '{option}'; its options: {known}")
-        _check_option_type(name, option, value, defaults[option])
+    _check_options(name, entry.default_options, options)
     return entry.builder(num_classes=num_classes, **options)
 
 
@@ -178,9 +168,7 @@ def read_options(name: str, given: Mapping[str, Any]) -> dict[str, Any]:
     defaults = get_entry(name).default_options
     options: dict[str, Any] = {}
     for option, value in given.items():
-        if option not in defaults:
-            known = ", ".join(defaults) or "none"
-            raise ConfigError(f"model '{name}' has no option '{option}'; its options: {known}")
+        _check_known(name, option, defaults)
         text = value if isinstance(value, str) else json.dumps(value)
         options[option] = _read_option(name, option, text, defaults[option])
     return options
@@ -216,6 +204,19 @@ def _is_number(value: object) -> bool:
 def _require_int(what: str, value: object, minimum: int) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
         raise ConfigError(f"{what} must be an integer >= {minimum}, got {value!r}")
+
+
+def _check_known(model: str, option: str, defaults: Mapping[str, Any]) -> None:
+    if option not in defaults:
+        known = ", ".join(defaults) or "none"
+        raise ConfigError(f"model '{model}' has no option '{option}'; its options: {known}")
+
+
+def _check_options(model: str, defaults: Mapping[str, Any], options: Mapping[str, Any]) -> None:
+    """ConfigError unless each option is one of the model's, of its default's kind."""
+    for option, value in options.items():
+        _check_known(model, option, defaults)
+        _check_option_type(model, option, value, defaults[option])
 
 
 def _check_option_type(model: str, option: str, value: object, default: object) -> None:
