@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 from torch import nn
 
+from dnnexplorer.errors import ConfigError
 from dnnexplorer.models import create_model, get_entry
 
 
@@ -69,3 +71,37 @@ def test_recipe_augments() -> None:
     recipe = get_entry("best").recipe
     assert recipe.augment
     assert recipe.epochs >= 10
+
+
+def test_test_time_augmentation_averages_the_log_probabilities_of_the_views() -> None:
+    """With tta=shift, eval mode answers with the mean log-probabilities of the image and its
+    four 1-pixel shifts, each classified on its own; train mode ignores tta."""
+    torch.manual_seed(0)
+    model = create_model("best", tta="shift").eval()
+    x = torch.randn(3, 1, 28, 28)
+    padded = torch.nn.functional.pad(x, (1, 1, 1, 1), mode="replicate")
+    crops = [(1, 1), (0, 1), (2, 1), (1, 0), (1, 2)]
+    views = [padded[:, :, top : top + 28, left : left + 28] for top, left in crops]
+    expected = torch.stack([model.classify(v).log_softmax(1) for v in views]).mean(0)
+    torch.testing.assert_close(model(x), expected, atol=1e-5, rtol=1e-4)
+    assert not torch.allclose(model(x), model.classify(x).log_softmax(1), atol=1e-4)
+    model.train()
+    torch.manual_seed(1)
+    train_out = model(x)
+    torch.manual_seed(1)
+    torch.testing.assert_close(train_out, model.classify(x))  # same dropout mask, no views
+
+
+def test_flip_views_make_the_answer_mirror_invariant() -> None:
+    torch.manual_seed(0)
+    model = create_model("best", tta="flip").eval()
+    x = torch.randn(2, 1, 28, 28)
+    torch.testing.assert_close(model(x), model(x.flip(dims=[3])), atol=1e-5, rtol=1e-4)
+    plain = create_model("best").eval()
+    plain.load_state_dict(model.state_dict())  # tta adds no weights: the same network
+    assert not torch.allclose(plain(x), plain(x.flip(dims=[3])), atol=1e-4)
+
+
+def test_unknown_test_time_views_are_refused() -> None:
+    with pytest.raises(ConfigError, match="tta must be one of none, shift, flip"):
+        create_model("best", tta="rotate")

@@ -279,7 +279,7 @@ def test_a_tuned_recipe_brings_its_model_options_and_yours_win() -> None:
         TrainConfig(
             model="best", dataset="fashion-mnist", target_acc=0.93, model_options=narrow
         ).resolved()
-    ).model_options == narrow
+    ).model_options == {**tuned.options, **narrow}  # yours replace its channels, keep its tta
     lower = TrainConfig(model="best", dataset="fashion-mnist", target_acc=0.92).resolved()
     assert lower.model_options == {}  # 92% has a recipe of its own, at the default width
     everyday = TrainConfig(model="best", dataset="fashion-mnist").resolved()  # no target

@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from dnnexplorer.train.augment import random_shift_rotate
+from dnnexplorer.train.augment import random_shift_rotate, tta_views
 
 
 def _blobs(n: int = 16) -> torch.Tensor:
@@ -106,3 +106,37 @@ def test_non_square_images_rotate_without_shear() -> None:
     y = random_shift_rotate(x, torch.Generator().manual_seed(0), max_shift=0, max_degrees=45)
     torch.testing.assert_close(y.sum((1, 2, 3)), x.sum((1, 2, 3)), rtol=0.05, atol=0)
     assert math.isclose(_centroids(y)[:, 1].mean().item(), 19.5, abs_tol=0.1)
+
+
+def test_tta_views_stack_each_view_of_the_whole_batch() -> None:
+    x = _blobs(3)
+    assert tta_views(x, "none") is x
+    flips = tta_views(x, "flip")
+    assert flips.shape == (6, 1, 28, 28)
+    torch.testing.assert_close(flips[3:], x.flip(dims=[3]))
+    shifts = tta_views(x, "shift")
+    assert shifts.shape == (15, 1, 28, 28)
+    torch.testing.assert_close(shifts[:3], x)  # view 0: the images themselves
+    moved = _centroids(shifts[3:]) - _centroids(x).repeat(4, 1)  # views 1-4, (rows, columns)
+    expected = torch.tensor([[1.0, 0], [-1, 0], [0, 1], [0, -1]]).repeat_interleave(3, dim=0)
+    torch.testing.assert_close(moved, expected, atol=1e-4, rtol=0)
+    with pytest.raises(ValueError, match="unknown test-time views 'blur'"):
+        tta_views(x, "blur")
+
+
+def test_mirroring_alone_flips_about_half_the_images_and_changes_nothing_else() -> None:
+    """Fashion-MNIST's augmentation (data/registry.py): no shift, no tilt, mirrorings only."""
+    x = torch.rand(64, 1, 28, 28)
+    y = random_shift_rotate(x, torch.Generator().manual_seed(0), 0.0, 0.0, mirror=True)
+    flipped = torch.tensor([torch.allclose(b, a.flip(dims=[2]), atol=1e-5) for a, b in zip(x, y)])
+    kept = torch.tensor([torch.allclose(b, a, atol=1e-5) for a, b in zip(x, y)])
+    assert bool((flipped ^ kept).all())  # each image is either itself or its mirror, exactly
+    assert 16 < int(flipped.sum()) < 48
+
+
+def test_each_dataset_says_which_changes_keep_its_classes() -> None:
+    from dnnexplorer.data import get_dataset
+
+    digits, clothes = get_dataset("mnist").augmentation, get_dataset("fashion-mnist").augmentation
+    assert not digits.mirror and digits.max_shift > 0 and digits.max_degrees > 0
+    assert clothes.mirror and clothes.max_shift == 0 and clothes.max_degrees == 0

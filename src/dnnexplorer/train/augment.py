@@ -6,6 +6,10 @@ than where exactly they sit. A mirrored shirt is still a shirt, but a mirrored 2
 all: mirroring is used only for datasets whose classes survive it (Fashion-MNIST). All images
 of a batch are warped in one `affine_grid` + `grid_sample` call, with one random affine
 transform per image and no Python loop per sample.
+
+The same idea helps at test time (test-time augmentation): show the trained model a few views of
+each test image (moved by a pixel, or mirrored) and average its answers. Where the views
+disagree, the average is more often right than the single view; `tta_views` makes them.
 """
 
 from __future__ import annotations
@@ -15,6 +19,12 @@ import math
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+
+TTA_VIEWS = {
+    "none": "the image alone",
+    "shift": "the image and its four 1-pixel shifts (up, down, left, right)",
+    "flip": "the image and its mirror image (for classes that survive mirroring)",
+}
 
 
 def random_shift_rotate(
@@ -60,3 +70,26 @@ def _affine_matrices(angle: Tensor, shift_x: Tensor, shift_y: Tensor, h: int, w:
         dim=1,
     )  # (B, 2, 3)
     return theta
+
+
+def tta_views(x: Tensor, kind: str) -> Tensor:
+    """The views of each image that test-time augmentation averages over, stacked view by view.
+
+    `x` is a batch (B, C, H, W); the result is (V * B, C, H, W): view 0 of every image (the
+    image itself), then view 1 of every image, and so on, V views in all (`TTA_VIEWS`).
+    A 1-pixel shift repeats the image's border into the row or column it uncovers, as the
+    training augmentation does (`padding_mode="border"`).
+    """
+    if kind not in TTA_VIEWS:
+        known = ", ".join(TTA_VIEWS)
+        raise ValueError(f"unknown test-time views '{kind}'; known: {known}")
+    if kind == "none":
+        return x
+    if kind == "flip":
+        return torch.cat([x, x.flip(dims=[3])])
+    h, w = x.shape[2:]
+    padded = F.pad(x, (1, 1, 1, 1), mode="replicate")  # (B, C, H+2, W+2)
+    # a crop that starts at row `top`, column `left` of the padded image; (1, 1) is the image
+    corners = [(1, 1), (0, 1), (2, 1), (1, 0), (1, 2)]
+    views = [padded[:, :, top : top + h, left : left + w] for top, left in corners]
+    return torch.cat(views).contiguous()

@@ -135,7 +135,11 @@ class TrainConfig:
         "Cross-entropy label smoothing, e.g. 0.1.",
         rule=Rule(lambda x: 0 <= x < 1, "must be in [0, 1)"),
     )
-    augment: bool | None = setting(None, "Random shifts/rotations of batches.")
+    augment: bool | None = setting(
+        None,
+        "Random changes that keep each image's class: shifts and tilts for digits, mirrorings "
+        "for clothes (the dataset's own).",
+    )
     seed: int = setting(
         0,
         "Seeds the initial weights and each epoch's shuffling, dropout and augmentation.",

@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from dnnexplorer.data.batches import minibatch_indices, normalize, shard_indices
+from dnnexplorer.data.registry import Augmentation
 from dnnexplorer.errors import TrainingDiverged
 from dnnexplorer.train.augment import random_shift_rotate
 from dnnexplorer.train.config import TrainConfig
@@ -50,7 +51,7 @@ class TrainData:
     std: float
     val_images: torch.Tensor | None = None
     val_labels: torch.Tensor | None = None
-    mirror: bool = False  # augmentation may mirror images (their classes survive it)
+    augmentation: Augmentation = field(default_factory=Augmentation)  # what keeps its classes
 
 
 @dataclass
@@ -193,7 +194,10 @@ def train_one_epoch(
             # index_select: the same rows as train_images[part], without fancy-indexing overhead
             x = normalize(data.train_images.index_select(0, part), data.mean, data.std)
             if config.augment:
-                x = random_shift_rotate(x, generator, mirror=data.mirror)
+                change = data.augmentation
+                x = random_shift_rotate(
+                    x, generator, change.max_shift, change.max_degrees, change.mirror
+                )
             y = data.train_labels.index_select(0, part)  # (B,)
             last_part = i == len(parts) - 1
             # DDP averages gradients across processes once, after the batch's last chunk.
