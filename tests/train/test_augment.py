@@ -128,8 +128,10 @@ def test_mirroring_alone_flips_about_half_the_images_and_changes_nothing_else() 
     """Fashion-MNIST's augmentation (data/registry.py): no shift, no tilt, mirrorings only."""
     x = torch.rand(64, 1, 28, 28)
     y = random_shift_rotate(x, torch.Generator().manual_seed(0), 0.0, 0.0, mirror=True)
-    flipped = torch.tensor([torch.allclose(b, a.flip(dims=[2]), atol=1e-5) for a, b in zip(x, y)])
-    kept = torch.tensor([torch.allclose(b, a, atol=1e-5) for a, b in zip(x, y)])
+    flipped = torch.tensor(
+        [torch.allclose(b, a.flip(dims=[2]), atol=1e-5) for a, b in zip(x, y, strict=True)]
+    )
+    kept = torch.tensor([torch.allclose(b, a, atol=1e-5) for a, b in zip(x, y, strict=True)])
     assert bool((flipped ^ kept).all())  # each image is either itself or its mirror, exactly
     assert 16 < int(flipped.sum()) < 48
 
