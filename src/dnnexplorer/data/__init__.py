@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +28,7 @@ from dnnexplorer.data.locate import (
     find_or_download,
     user_cache_root,
 )
-from dnnexplorer.data.registry import DatasetSpec, dataset_names, get_dataset
+from dnnexplorer.data.registry import Augmentation, DatasetSpec, dataset_names, get_dataset
 
 __all__ = [
     "MNIST",
@@ -56,6 +56,7 @@ class Dataset:
     test_labels: torch.Tensor  # (10000,) int64
     source: Path  # the folder the files were found in
     from_cache: bool  # parsed arrays came from the cache
+    augmentation: Augmentation = field(default_factory=Augmentation)  # changes keeping classes
 
 
 def load_dataset(
@@ -111,6 +112,7 @@ def load_spec(
         test_labels=torch.from_numpy(labels["test"].astype(np.int64)),
         source=located.folder,
         from_cache=from_cache,
+        augmentation=spec.augmentation,
     )
 
 

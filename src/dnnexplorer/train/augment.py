@@ -90,6 +90,6 @@ def tta_views(x: Tensor, kind: str) -> Tensor:
     h, w = x.shape[2:]
     padded = F.pad(x, (1, 1, 1, 1), mode="replicate")  # (B, C, H+2, W+2)
     # a crop that starts at row `top`, column `left` of the padded image; (1, 1) is the image
-    corners = [(1, 1), (0, 1), (2, 1), (1, 0), (1, 2)]
-    views = [padded[:, :, top : top + h, left : left + w] for top, left in corners]
+    starts = [(1, 1), (0, 1), (2, 1), (1, 0), (1, 2)]
+    views = [padded[:, :, top : top + h, left : left + w] for top, left in starts]
     return torch.cat(views).contiguous()

@@ -19,10 +19,9 @@ import torch
 from torch import nn
 
 from dnnexplorer import __version__
-from dnnexplorer.data import Dataset, dataset_names, get_dataset, load_dataset
+from dnnexplorer.data import Dataset, get_dataset, load_dataset
 from dnnexplorer.data.batches import check_val_size, normalize, split_validation
 from dnnexplorer.data.locate import user_cache_root
-from dnnexplorer.data.registry import Augmentation
 from dnnexplorer.errors import RunError
 from dnnexplorer.models import count_parameters, create_model
 from dnnexplorer.train.checkpoint import load_checkpoint
@@ -76,11 +75,7 @@ def prepare_data(dataset: Dataset, config: TrainConfig, device: torch.device) ->
         std=dataset.std,
         val_images=val_x,
         val_labels=val_y,
-        augmentation=(
-            get_dataset(dataset.name).augmentation
-            if dataset.name in dataset_names()
-            else Augmentation()
-        ),
+        augmentation=dataset.augmentation,
     )
 
 
