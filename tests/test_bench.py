@@ -258,6 +258,27 @@ def test_model_cases_train_what_the_user_types() -> None:
     assert get_case("cnn").config.resolved().epochs == 1
 
 
+def test_published_cases_train_the_everyday_recipe_to_its_end() -> None:
+    """lenet5-paper and fashion-table: what `dnnx train` trains without a target, judged at the
+    end of the schedule against the published figure."""
+    from dnnexplorer.train import TrainConfig
+
+    for name, dataset, options in (
+        ("lenet5-paper", "mnist", {"variant": "classic"}),
+        ("fashion-table", "fashion-mnist", {}),
+    ):
+        case = get_case(name)
+        typed = TrainConfig(
+            model=case.config.model, dataset=dataset, model_options=options, device="cpu"
+        )
+        resolved = case.config.resolved()
+        assert resolved == typed.resolved() and resolved.recipe == "default"
+        assert not case.stop_at_target
+        assert case.dataset == dataset
+    table = get_case("fashion-table")
+    assert table.target_acc == 0.939 and table.config.resolved().model_options["tta"] == "flip"
+
+
 def test_each_seed_is_its_own_run() -> None:
     case = get_case("cnn")
     assert case.with_seed(7).config.seed == 7 and case.config.seed == 0

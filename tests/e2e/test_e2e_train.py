@@ -6,6 +6,7 @@ import re
 
 from playwright.sync_api import expect
 
+from dnnexplorer.models import get_entry
 from dnnexplorer.serve.pages import PAGES, STATIC
 
 TRAINING_TIMEOUT = 120_000  # ms: one epoch of softmax regression on a busy CPU
@@ -69,6 +70,26 @@ def test_a_softmax_run_trains_live_then_appears_on_the_runs_page(page, lab_url) 
     page.locator("#runs tr", has_text="mlp-draw").locator("input").check()
     expect(page.locator("#compare-box")).to_be_visible()
     page.wait_for_function("() => Chart.getChart('compare-chart').data.datasets.length === 4")
+
+
+def test_the_form_shows_the_everyday_recipe_of_the_chosen_model_and_dataset(page, lab_url) -> None:
+    def epochs(model: str, dataset: str) -> str:
+        return f"recipe: {get_entry(model).everyday_recipe(dataset).recipe.epochs}"
+
+    page.goto(f"{lab_url}/train")
+    expect(page.locator("#model option")).not_to_have_count(0)
+    page.select_option("#model", "softmax")
+    expect(page.locator("#epochs")).to_have_attribute("placeholder", epochs("softmax", "mnist"))
+    page.select_option("#model", "best")
+    expect(page.locator("#epochs")).to_have_attribute("placeholder", epochs("best", "mnist"))
+    page.select_option("#optimizer", "sgd")
+    page.fill("#hidden", "64")
+    page.select_option("#dataset", "fashion-mnist")  # a dataset may have its own recipe
+    expect(page.locator("#epochs")).to_have_attribute(
+        "placeholder", epochs("best", "fashion-mnist")
+    )
+    expect(page.locator("#optimizer")).to_have_value("sgd")  # what you chose stays
+    expect(page.locator("#hidden")).to_have_value("64")
 
 
 def test_stop_and_a_second_start_while_training(context, console_errors, lab_url) -> None:

@@ -246,13 +246,15 @@ def test_a_target_picks_the_recipe_tuned_for_it() -> None:
     assert again == tuned and again.resolved() == tuned  # config.json round trip, idempotent
 
 
-def test_every_tuned_recipe_is_for_a_known_dataset_and_target() -> None:
+def test_every_tuned_and_dataset_recipe_is_for_a_known_dataset() -> None:
     from dnnexplorer.data import dataset_names
 
     for entry in list_models():
         for tuned in entry.tuned:
             assert tuned.dataset in dataset_names() and 0 < tuned.target <= 1
             assert entry.tuned_recipe(tuned.dataset, tuned.target) is tuned
+        for own in entry.dataset_recipes:
+            assert own.dataset in dataset_names() and entry.everyday_recipe(own.dataset) is own
 
 
 @pytest.mark.parametrize("betas", [(0.9,), (1.0, 0.9), ("a", 0.9), 0.9, (0.9, -0.1)])
@@ -282,12 +284,34 @@ def test_a_tuned_recipe_brings_its_model_options_and_yours_win() -> None:
     ).model_options == {**tuned.options, **narrow}  # yours replace its channels, keep its tta
     lower = TrainConfig(model="best", dataset="fashion-mnist", target_acc=0.92).resolved()
     assert lower.model_options == {}  # 92% has a recipe of its own, at the default width
-    everyday = TrainConfig(model="best", dataset="fashion-mnist").resolved()  # no target
-    assert everyday.model_options == {}
     assert config.resolved() == config  # idempotent: config.json holds the options it trained
 
 
-def test_a_tuned_recipe_with_an_option_the_model_lacks_is_refused(monkeypatch) -> None:
+def test_a_dataset_may_have_its_own_everyday_recipe_and_your_options_win() -> None:
+    """Without a target, `best` trains clothes wider and judges each with its mirror."""
+    from dnnexplorer.train import TrainConfig
+
+    entry = get_entry("best")
+    clothes = entry.everyday_recipe("fashion-mnist")
+    assert clothes.options == {"channels": [32, 48, 64], "tta": "flip"}
+    assert entry.everyday_recipe("mnist").recipe is entry.recipe  # digits: the model's own
+    assert entry.everyday_recipe("mnist").options == {}
+    for config in (
+        TrainConfig(model="best", dataset="fashion-mnist"),  # no target
+        TrainConfig(model="best", dataset="fashion-mnist", target_acc=0.95),  # none tuned
+        TrainConfig(model="best", dataset="fashion-mnist", target_acc=0.93, recipe="default"),
+    ):
+        resolved = config.resolved()
+        assert resolved.recipe == "default" and resolved.model_options == clothes.options
+        assert resolved.epochs == clothes.recipe.epochs and resolved.augment
+        assert resolved.resolved() == resolved  # idempotent
+    mine = TrainConfig(model="best", dataset="fashion-mnist", model_options={"tta": "none"})
+    assert mine.resolved().model_options == {"channels": [32, 48, 64], "tta": "none"}
+    assert TrainConfig(model="best").resolved().model_options == {}  # digits: the defaults
+    assert TrainConfig(model="cnn", dataset="fashion-mnist").resolved().model_options == {}
+
+
+def test_a_recipe_with_an_option_the_model_lacks_or_a_dataset_twice_is_refused(monkeypatch) -> None:
     from dnnexplorer.models import registry
 
     monkeypatch.setattr(registry, "_REGISTRY", {})
@@ -300,3 +324,11 @@ def test_a_tuned_recipe_with_an_option_the_model_lacks_is_refused(monkeypatch) -
         tuned = (registry.TunedRecipe("mnist", 0.9, recipe, options=options),)
         with pytest.raises((TypeError, ConfigError), match=problem):
             registry.register_model("toy", description="", recipe=recipe, tuned=tuned)(build)
+        own = (registry.DatasetRecipe("mnist", recipe, options=options),)
+        with pytest.raises((TypeError, ConfigError), match=problem):
+            registry.register_model("toy", description="", recipe=recipe, dataset_recipes=own)(
+                build
+            )
+    twice = (registry.DatasetRecipe("mnist", recipe), registry.DatasetRecipe("mnist", recipe))
+    with pytest.raises(ValueError, match="two everyday recipes for one dataset"):
+        registry.register_model("toy", description="", recipe=recipe, dataset_recipes=twice)(build)

@@ -122,7 +122,7 @@ def test_choices_list_every_registered_model_and_dataset(client) -> None:
     assert names[:3] == ["softmax", "mlp", "cnn"] and "lenet5" in names
     assert {d["name"] for d in choices["datasets"]} == {"mnist", "fashion-mnist"}
     mlp = choices["models"][1]
-    assert mlp["options"]["hidden"] == [200, 100] and mlp["recipe"]["epochs"] >= 1
+    assert mlp["options"]["hidden"] == [200, 100] and mlp["recipes"]["mnist"]["epochs"] >= 1
     assert "relu" in choices["activations"] and "adam" in choices["optimizers"]
 
 

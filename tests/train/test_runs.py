@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -94,6 +95,17 @@ def test_resume_after_interrupt_gives_the_same_weights(ctrl_c_at, tiny_dataset, 
     assert len(RunFolder(tmp_path / "b").read_metrics()) == 3
     with pytest.raises(RunError, match="already complete"):
         resume_training(tmp_path / "b", dataset=tiny_dataset)
+
+
+def test_a_resumed_run_keeps_the_model_options_its_weights_were_trained_with(tmp_path) -> None:
+    """A run of `best` on clothes saved before its everyday recipe brought wider channels:
+    resuming must rebuild the model it trained, not today's recipe's."""
+    older = config(model="best", dataset="fashion-mnist", recipe="default", betas=(0.9, 0.999))
+    with RunFolder.create(tmp_path / "old") as run:
+        run.write_config(older)
+    assert older.model_options == {} and older.resolved().model_options  # today: wider
+    again = RunFolder.open(tmp_path / "old").read_resumable_config()
+    assert again == dataclasses.replace(older.resolved(), model_options={})
 
 
 def test_existing_run_folder_is_never_overwritten_silently(tiny_dataset, tmp_path) -> None:

@@ -74,7 +74,7 @@ def run_case(
         config = dataclasses.replace(case.config, threads=threads or case.config.threads)
         trained = run_training(config, dataset=dataset)
         result = _model_result(trained.summary, trained.history)
-        # a case judged at the end of its schedule (a paper's table) has no target to stop at
+        # a case judged at the end of its schedule (a published table) has no target to stop at
         result["target_reached"] = result["test_accuracy"] >= case.target_acc
     finished = time.time()
     return result | {

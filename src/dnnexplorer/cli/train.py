@@ -145,7 +145,7 @@ def train(
     if resume_dir is not None:
         _refuse_changes_on_resume()
         run = RunFolder.open(resume_dir)
-        config = run.read_config().resolved()
+        config = run.read_resumable_config()
         check_settings(config, world)  # before loading data: fail fast, with one line
         say(f"resuming {run.path}")
         data = load_with_progress(config.dataset, data_dir)
@@ -203,7 +203,7 @@ def describe_recipe(config: TrainConfig) -> str:
     source = (
         f"the recipe tuned to reach {config.target_acc:.2%} fast"
         if config.recipe == "tuned"
-        else "the model's recipe, with your changes"
+        else f"the model's recipe for {config.dataset}, with your changes"
     )
     knobs = f"{config.epochs} epoch(s), batch {config.batch_size}, {config.optimizer}"
     if config.optimizer == "adam" and config.betas != ADAM_BETAS:

@@ -319,12 +319,13 @@ WHERE_WE_DEPART = """## Where the course departs from the slides, and why
   cross-entropy. The web lab says so above its loss chart; the test loss is always the one-hot
   cross-entropy.
 - **Test-time augmentation.** The slides' network answers each image once. The recipes that
-  `dnnx train --model best` tunes for a target (99.5% on MNIST, 93% on Fashion-MNIST) answer
-  with the mean of the network's log-probabilities over a few views of the image: the image and
-  its four 1-pixel shifts for digits (`--option tta=shift`), the image and its mirror for
-  clothes (`tta=flip`). It is the idea of training on shifted digits used once more at test
-  time: a digit drawn a pixel off is still the same digit, and where the views disagree their
-  average is more often right. It costs 5 (or 2) forward passes per image, and no training.
+  `dnnx train --model best` tunes for a target (99.5% on MNIST, 93% on Fashion-MNIST), and its
+  everyday recipe for Fashion-MNIST, answer with the mean of the network's log-probabilities
+  over a few views of the image: the image and its four 1-pixel shifts for digits
+  (`--option tta=shift`), the image and its mirror for clothes (`tta=flip`). It is the idea
+  of training on shifted digits used once more at test time: a digit drawn a pixel off is still
+  the same digit, and where the views disagree their average is more often right. It costs 5
+  (or 2) forward passes per image, and no training.
 - **The bias.** The slides call b the perceptron's threshold; precisely, b is *minus* the
   threshold: Σ wᵢxᵢ > θ is the same as Σ wᵢxᵢ + b > 0 with b = −θ (chapter 5).
 - **Optimizers.** The slides teach gradient descent; every model recipe of `dnnx train` uses

@@ -15,6 +15,7 @@ from dnnexplorer.models.activations import (
     make_activation,
 )
 from dnnexplorer.models.registry import (
+    DatasetRecipe,
     ModelEntry,
     Recipe,
     TunedRecipe,
@@ -37,6 +38,7 @@ __all__ = [
     "ACTIVATION_DERIVATIVES",
     "ACTIVATION_FUNCTIONS",
     "ACTIVATION_NAMES",
+    "DatasetRecipe",
     "Maxout",
     "ModelEntry",
     "Recipe",

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from torch import Tensor, nn
 
 from dnnexplorer.errors import ConfigError
-from dnnexplorer.models.registry import Recipe, TunedRecipe, register_model
+from dnnexplorer.models.registry import DatasetRecipe, Recipe, TunedRecipe, register_model
 from dnnexplorer.train.augment import TTA_VIEWS, tta_views
 
 FINAL_SIZE = 3  # 28 -> 14 -> 7 -> 3: max pooling floors 7/2 and drops an all-background edge
@@ -94,18 +94,32 @@ class BestCNN(nn.Module):
         return self.classifier(feature_maps)  # -> (B, num_classes)
 
 
+EVERYDAY = Recipe(
+    epochs=15,
+    batch_size=128,
+    lr=4e-3,
+    optimizer="adam",
+    schedule="onecycle",
+    weight_decay=1e-4,
+    augment=True,
+    label_smoothing=0.05,
+)
+
+
 @register_model(
     "best",
     description="our strongest CNN: conv-pool-BN-ReLU x3 (16, 32, 64), dropout, augmentation",
-    recipe=Recipe(
-        epochs=15,
-        batch_size=128,
-        lr=4e-3,
-        optimizer="adam",
-        schedule="onecycle",
-        weight_decay=1e-4,
-        augment=True,
-        label_smoothing=0.05,
+    recipe=EVERYDAY,
+    # Clothes: the same 15 epochs on mirrored garments, with the wider first layers of the 93%
+    # recipe below, each test image judged with its mirror (tta=flip). Seed 0: 93.65%, where the
+    # default width without the mirror at test time ends at 92.52%. Tried on seed 1 (93.62%) and
+    # dropped: 30 epochs (93.56%), channels (32, 64, 128) with a hidden layer of 256 (93.53%,
+    # 1.7x slower), dropout 0.5 (93.45%), cutout of a 10x10 square (93.45%), weight decay 0.05
+    # (93.68% on one thread, 93.40% on two; 93.52% over seeds 0-4): the network fits 97% of its
+    # training set and none of these helps it generalize clearly. Measured over seeds:
+    # BENCHMARKS.md, the `fashion-table` case.
+    dataset_recipes=(
+        DatasetRecipe("fashion-mnist", EVERYDAY, {"channels": [32, 48, 64], "tta": "flip"}),
     ),
     tuned=(
         # 99.5% in 3 epochs: a 3-epoch schedule with label smoothing 0.1, judged with the image

@@ -6,8 +6,10 @@ CLI, the web lab, the lessons and the benchmarks only ever call `create_model("c
 
 A model is rebuilt from three JSON values saved in its run folder: its name, `num_classes` and its
 options (ints, floats, strings, lists). Each entry also carries a default training `Recipe`, the
-first guess at how to train it well on a CPU, and may carry recipes tuned to reach a given test
-accuracy as fast as possible (`TunedRecipe`): what `dnnx train --target-acc` and `dnnx bench` use.
+first guess at how to train it well on a CPU, which a dataset may replace with its own
+(`DatasetRecipe`: clothes need wider layers than digits), and may carry recipes tuned to reach a
+given test accuracy as fast as possible (`TunedRecipe`): what `dnnx train --target-acc` and
+`dnnx bench` use.
 """
 
 from __future__ import annotations
@@ -56,6 +58,19 @@ class Recipe:
 
 
 @dataclass(frozen=True)
+class DatasetRecipe:
+    """A model's everyday recipe for one dataset, where the default one does not suit it.
+
+    What `dnnx train` and `dnnx ladder` train on `dataset` when no --target-acc asks for a
+    tuned recipe; `options` are model options it needs (options the user gives win over them).
+    """
+
+    dataset: str
+    recipe: Recipe
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class TunedRecipe:
     """A recipe tuned to reach `target` test accuracy on `dataset` in as little time as possible.
 
@@ -81,6 +96,14 @@ class ModelEntry:
     recipe: Recipe
     builder: Callable[..., nn.Module]
     tuned: tuple[TunedRecipe, ...] = ()
+    dataset_recipes: tuple[DatasetRecipe, ...] = ()
+
+    def everyday_recipe(self, dataset: str) -> DatasetRecipe:
+        """The recipe (and model options) to train on `dataset` without a target."""
+        for own in self.dataset_recipes:
+            if own.dataset == dataset:
+                return own
+        return DatasetRecipe(dataset, self.recipe)
 
     def tuned_recipe(self, dataset: str, target: float | None) -> TunedRecipe | None:
         """The fastest recipe tuned for `dataset` whose target is at least `target`, or None.
@@ -113,7 +136,12 @@ _REGISTRY: dict[str, ModelEntry] = {}
 
 
 def register_model(
-    name: str, *, description: str, recipe: Recipe, tuned: tuple[TunedRecipe, ...] = ()
+    name: str,
+    *,
+    description: str,
+    recipe: Recipe,
+    tuned: tuple[TunedRecipe, ...] = (),
+    dataset_recipes: tuple[DatasetRecipe, ...] = (),
 ) -> Callable[[Builder], Builder]:
     """Decorator: register `builder(num_classes=10, **options) -> nn.Module` under `name`."""
 
@@ -125,8 +153,11 @@ def register_model(
         options = _option_parameters(builder).values()
         if any(p.default is inspect.Parameter.empty for p in options):
             raise TypeError(f"every option of '{name}' needs a default: the name alone builds it")
-        entry = ModelEntry(name, description, recipe, builder, tuned)
-        for t in tuned:  # a tuned recipe's options are checked as create_model checks yours
+        entry = ModelEntry(name, description, recipe, builder, tuned, dataset_recipes)
+        datasets = [d.dataset for d in dataset_recipes]
+        if len(set(datasets)) != len(datasets):
+            raise ValueError(f"model '{name}' has two everyday recipes for one dataset")
+        for t in (*tuned, *dataset_recipes):  # their options are checked as yours are
             _check_options(name, entry.default_options, t.options)
         _REGISTRY[name] = entry
         return builder

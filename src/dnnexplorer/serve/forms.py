@@ -66,14 +66,17 @@ def config_from_form(form: Any, limits: Limits = LIMITS) -> tuple[TrainConfig, s
 
 
 def form_choices(limits: Limits) -> dict[str, Any]:
-    """What the Train form offers (GET /api/choices): each model with its options and recipe,
-    the datasets, the activations, each setting (help, type, default, choices), the limits."""
+    """What the Train form offers (GET /api/choices): each model with its options and its
+    everyday recipe for each dataset, the datasets, the activations, each setting (help, type,
+    default, choices), the limits."""
     models = [
         {
             "name": m.name,
             "description": m.description,
             "options": m.default_options,
-            "recipe": dataclasses.asdict(m.recipe),
+            "recipes": {
+                d: dataclasses.asdict(m.everyday_recipe(d).recipe) for d in dataset_names()
+            },
         }
         for m in list_models()
     ]

@@ -2,7 +2,8 @@
 
 A run is fully described by its config, which is saved as `config.json` in the run folder so
 that `--resume`, `eval` and `predict` rebuild exactly the same model and data. Fields left as
-None take the model's recipe (its registered default epochs, batch size, learning rate, ...).
+None take the model's recipe (its registered default epochs, batch size, learning rate, ...;
+a dataset may have its own).
 
 Each setting is defined once, as a field of `TrainConfig`: its type, its default and its
 `Setting` (help, choices, allowed values, how to read it from text; see settings.py).
@@ -181,7 +182,8 @@ class TrainConfig:
     recipe: str = setting(
         "auto",
         "Where unset knobs come from. auto: the recipe tuned for --target-acc if the model has "
-        "one, else the model's default; default: the model's everyday recipe, its schedule "
+        "one, else the model's default; default: the model's everyday recipe for the dataset, "
+        "its schedule "
         "spread over --epochs; tuned: the tuned one, or an error.",
         choices=RECIPES,
     )
@@ -201,18 +203,24 @@ class TrainConfig:
 
         With a tuned recipe, the epochs asked for cap the tuned schedule: `--epochs 10` with a
         recipe tuned to reach the target in 2 epochs trains (at most) 2; the model options it
-        was tuned with fill in those the config leaves unset.
+        was tuned with fill in those the config leaves unset. Without one, the model's everyday
+        recipe for the dataset fills them (with its model options, as a tuned one does).
         """
         from dnnexplorer.models import get_entry
 
         entry = get_entry(self.model)
-        if self.recipe == "default":
-            return self._filled_from(entry.recipe)
-        tuned = entry.tuned_recipe(self.dataset, self.target_acc)
+        tuned = (
+            None if self.recipe == "default" else entry.tuned_recipe(self.dataset, self.target_acc)
+        )
         if tuned is None:
             if self.recipe == "tuned":
                 raise ConfigError(entry.no_tuned_recipe_message(self.dataset, self.target_acc))
-            return dataclasses.replace(self._filled_from(entry.recipe), recipe="default")
+            everyday = entry.everyday_recipe(self.dataset)  # the dataset's own, or the model's
+            return dataclasses.replace(
+                self,
+                model_options={**everyday.options, **self.model_options},  # yours win
+                recipe="default",
+            )._filled_from(everyday.recipe)
         capped = dataclasses.replace(
             self,
             epochs=min(tuned.recipe.epochs, self.epochs or tuned.recipe.epochs),

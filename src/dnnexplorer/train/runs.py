@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -222,6 +222,13 @@ class RunFolder:
             return TrainConfig.from_dict(self._read_json(CONFIG))
         except ConfigError as e:
             raise RunError(f"{self.path / CONFIG}: {e}") from None
+
+    def read_resumable_config(self) -> TrainConfig:
+        """The config to go on training with: any setting it predates filled from its recipe,
+        its model options kept as they were (the weights were trained with them, whatever the
+        model's recipes bring today)."""
+        stored = self.read_config()
+        return replace(stored.resolved(), model_options=stored.model_options)
 
     def write_model_spec(self, spec: ModelSpec) -> None:
         write_json_atomic(self.path / MODEL, spec.to_dict())

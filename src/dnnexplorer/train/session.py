@@ -149,7 +149,7 @@ def resume_training(
 ) -> TrainingResult:
     """Continue the run in `run_dir` from its last checkpoint, with its saved config."""
     with RunFolder.open(run_dir, write=world.is_main) as run:  # locked until training ends
-        config = run.read_config().resolved()
+        config = run.read_resumable_config()
         summary = run.read_summary()
         if summary is not None and summary.get("complete"):
             raise RunError(f"{run.path}: this run is already complete ({summary['epochs']} epochs)")

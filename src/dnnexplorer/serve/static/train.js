@@ -50,9 +50,13 @@ function fillSelect(select, values, first = null) {
   select.replaceChildren(...options);
 }
 
+function chosenModel() {
+  return choices.models.find((m) => m.name === field("model").value);
+}
+
 function onModelChange() {
-  const model = choices.models.find((m) => m.name === field("model").value);
-  const { options, recipe } = model;
+  const model = chosenModel();
+  const { options } = model;
   field("model-description").textContent = model.description;
   const activation = field("activation");
   activation.disabled = !("activation" in options);
@@ -64,7 +68,16 @@ function onModelChange() {
   field("hidden").disabled = !("hidden" in options);
   field("hidden").value = "";
   field("hidden").placeholder = "hidden" in options ? String(options.hidden) : "–";
+  showRecipe();
+}
+
+// The placeholders show the model's everyday recipe for the chosen dataset (a dataset may have
+// its own: `best` trains wider layers on clothes).
+function showRecipe() {
+  const recipe = chosenModel().recipes[field("dataset").value];
+  const optimizer = field("optimizer").value;
   fillSelect(field("optimizer"), choices.optimizers, `recipe (${recipe.optimizer})`);
+  field("optimizer").value = optimizer;
   field("lr").placeholder = `recipe: ${recipe.lr}`;
   field("batch_size").placeholder = `recipe: ${recipe.batch_size}`;
   field("epochs").placeholder = `recipe: ${recipe.epochs}`;
@@ -221,6 +234,7 @@ function follow() {
 }
 
 field("model").addEventListener("change", onModelChange);
+field("dataset").addEventListener("change", showRecipe);
 loadChoices()
   .then(follow)
   .catch((error) => lab.say(message, error.message, "error"));
