@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -216,23 +217,18 @@ class TrainConfig:
             if self.recipe == "tuned":
                 raise ConfigError(entry.no_tuned_recipe_message(self.dataset, self.target_acc))
             everyday = entry.everyday_recipe(self.dataset)  # the dataset's own, or the model's
-            return dataclasses.replace(
-                self,
-                model_options={**everyday.options, **self.model_options},  # yours win
-                recipe="default",
-            )._filled_from(everyday.recipe)
+            return self._filled_from(everyday.recipe, everyday.options, "default")
         capped = dataclasses.replace(
-            self,
-            epochs=min(tuned.recipe.epochs, self.epochs or tuned.recipe.epochs),
-            model_options={**tuned.options, **self.model_options},  # the user's options win
-            recipe="tuned",
+            self, epochs=min(tuned.recipe.epochs, self.epochs or tuned.recipe.epochs)
         )
-        return capped._filled_from(tuned.recipe)
+        return capped._filled_from(tuned.recipe, tuned.options, "tuned")
 
-    def _filled_from(self, recipe: Recipe) -> TrainConfig:
+    def _filled_from(self, recipe: Recipe, options: Mapping[str, Any], source: str) -> TrainConfig:
+        """Unset settings from `recipe`, model `options` under yours (yours win), `source` named."""
         values = dataclasses.asdict(recipe)
         filled = {k: values[k] for k, v in self.to_dict().items() if v is None and k in values}
-        return dataclasses.replace(self, **filled)
+        merged = {**options, **self.model_options}
+        return dataclasses.replace(self, **filled, model_options=merged, recipe=source)
 
     def examples_per_step(self, train_size: int) -> int:
         """The mini-batch as a number of examples ("full": the whole training set)."""
