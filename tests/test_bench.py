@@ -125,6 +125,22 @@ def test_count_macs_matches_a_hand_count() -> None:
     assert count_macs(grouped, (2, 4, 5, 5)) == 3 * 3 * 8 * (2 * 9)
 
 
+def test_count_macs_counts_training_not_the_test_time_views() -> None:
+    """tta=shift answers from 5 views in evaluation; a training step sees each image once."""
+    plain = count_macs(create_model("best"))
+    model = create_model("best", tta="shift").eval()
+    assert count_macs(model) == plain
+    assert not model.training  # the model handed in keeps its mode
+    assert count_macs(create_model("best", channels=[32, 48, 64], convs=[1, 2, 2])) > 2 * plain
+
+
+def test_a_case_floor_counts_the_network_its_recipe_builds() -> None:
+    from dnnexplorer.bench.runner import _flops_per_example
+
+    wide = create_model("best", channels=[32, 48, 64], convs=[1, 2, 2])
+    assert _flops_per_example(get_case("fashion-table")) == 6 * count_macs(wide)
+
+
 def test_matmul_throughput_is_measured() -> None:
     threads = torch.get_num_threads()
     assert matmul_flops_per_second(seconds=0.05, size=128, threads=1) > 1e8

@@ -26,6 +26,31 @@ def test_each_block_pools_right_after_its_convolution() -> None:
         assert [type(m) for m in block] == [nn.Conv2d, nn.BatchNorm2d, nn.ReLU, nn.MaxPool2d]
 
 
+def test_a_block_can_stack_convolutions_before_it_pools() -> None:
+    """convs=[1, 2, 2]: the last two blocks put a full-size conv -> batch norm -> ReLU before the
+    pooled convolution (VGG's stacks); the feature maps keep their shape."""
+    model = create_model("best", convs=[1, 2, 2])
+    stacked = [nn.Conv2d, nn.BatchNorm2d, nn.ReLU, nn.Conv2d, nn.MaxPool2d, nn.BatchNorm2d, nn.ReLU]
+    assert [[type(m) for m in block] for block in model.features][1:] == [stacked, stacked]
+    assert sum(isinstance(m, nn.Conv2d) for m in model.modules()) == 5
+    assert model.features(torch.randn(2, 1, 28, 28)).shape == (2, 64, 3, 3)
+    second = model.features[1]
+    assert (second[0].in_channels, second[0].out_channels) == (16, 32)  # then 32 -> 32
+    assert (second[3].in_channels, second[3].out_channels) == (32, 32)
+
+
+def test_one_convolution_per_block_keeps_the_weight_names_of_earlier_checkpoints() -> None:
+    names = set(create_model("best", convs=[1, 1, 1]).state_dict())
+    assert names == set(create_model("best").state_dict())
+    assert "features.1.0.weight" in names and "features.1.2.running_mean" in names
+
+
+@pytest.mark.parametrize("convs", [[1, 2], [1, 0, 2], [2, 2, 2, 2]])
+def test_convs_must_be_three_positive_integers(convs: list) -> None:
+    with pytest.raises(ConfigError, match="convs must be 3 positive integers"):
+        create_model("best", convs=convs)
+
+
 def test_pooling_first_computes_the_same_function_when_batch_norm_keeps_the_order() -> None:
     """Max pooling commutes with ReLU, and with batch norm when its scale (gamma) is positive:
     with the same weights in eval mode, both block orders give the same logits."""

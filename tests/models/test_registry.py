@@ -293,7 +293,7 @@ def test_a_dataset_may_have_its_own_everyday_recipe_and_your_options_win() -> No
 
     entry = get_entry("best")
     clothes = entry.everyday_recipe("fashion-mnist")
-    assert clothes.options == {"channels": [32, 48, 64], "tta": "flip"}
+    assert clothes.options == {"channels": [32, 48, 64], "convs": [1, 2, 2], "tta": "flip"}
     assert entry.everyday_recipe("mnist").recipe is entry.recipe  # digits: the model's own
     assert entry.everyday_recipe("mnist").options == {}
     for config in (
@@ -306,7 +306,8 @@ def test_a_dataset_may_have_its_own_everyday_recipe_and_your_options_win() -> No
         assert resolved.epochs == clothes.recipe.epochs and resolved.augment
         assert resolved.resolved() == resolved  # idempotent
     mine = TrainConfig(model="best", dataset="fashion-mnist", model_options={"tta": "none"})
-    assert mine.resolved().model_options == {"channels": [32, 48, 64], "tta": "none"}
+    wide = {"channels": [32, 48, 64], "convs": [1, 2, 2], "tta": "none"}
+    assert mine.resolved().model_options == wide
     assert TrainConfig(model="best").resolved().model_options == {}  # digits: the defaults
     assert TrainConfig(model="cnn", dataset="fashion-mnist").resolved().model_options == {}
 

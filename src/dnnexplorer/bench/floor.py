@@ -11,6 +11,7 @@ question the benchmark answers.
 
 from __future__ import annotations
 
+import copy
 import statistics
 import time
 from dataclasses import dataclass
@@ -25,10 +26,13 @@ TRAINING_PASSES = 3  # forward + backward (gradients of inputs and of weights: a
 MATMUL_SIZE = 1024
 
 
-def count_macs(model: nn.Module, input_shape: tuple[int, ...] = (1, 1, 28, 28)) -> int:
-    """Multiply-accumulates of one forward pass per example, over Linear and Conv2d layers.
+def count_macs(model: nn.Module, input_shape: tuple[int, ...] = (2, 1, 28, 28)) -> int:
+    """Multiply-accumulates of one training forward pass per example, over Linear and Conv2d.
 
     Counted with forward hooks on a real batch, so it follows whatever shape each layer sees.
+    The pass runs in training mode, on a copy (its batch norm statistics stay untouched): in
+    evaluation a model may answer from several views of each image (`best`'s `tta`), work that
+    training never does.
     """
     macs = 0
 
@@ -41,17 +45,12 @@ def count_macs(model: nn.Module, input_shape: tuple[int, ...] = (1, 1, 28, 28)) 
             fan_in = module.in_channels // module.groups * kh * kw
             macs += output.numel() * fan_in  # each output pixel of each map: one filter
 
-    layers = [m for m in model.modules() if isinstance(m, nn.Linear | nn.Conv2d)]
-    hooks = [m.register_forward_hook(count) for m in layers]
-    was_training = model.training
-    try:
-        model.eval()
-        with torch.inference_mode():
-            model(torch.zeros(input_shape))
-    finally:
-        model.train(was_training)
-        for hook in hooks:
-            hook.remove()
+    training = copy.deepcopy(model).train()
+    for layer in training.modules():
+        if isinstance(layer, nn.Linear | nn.Conv2d):
+            layer.register_forward_hook(count)
+    with torch.no_grad():
+        training(torch.zeros(input_shape))
     return macs // input_shape[0]
 
 

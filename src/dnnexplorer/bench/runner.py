@@ -238,7 +238,8 @@ def _flops_per_example(case: BenchCase) -> int:
         pipeline_model = TwoConvNet() if case.name == PUBLIC else ClassicNet()
         return training_flops_per_example(pipeline_model)
     torch.manual_seed(0)
-    model = create_model(case.config.model, **case.config.model_options)
+    config = case.config.resolved()  # the options the recipe brings (channels, convs) count too
+    model = create_model(config.model, **config.model_options)
     return training_flops_per_example(model)
 
 
