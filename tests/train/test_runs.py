@@ -76,11 +76,38 @@ def test_run_folder_holds_config_metrics_weights_summary(tiny_dataset, tmp_path)
         assert torch.equal(p, q)
 
 
-def test_resume_after_interrupt_gives_the_same_weights(ctrl_c_at, tiny_dataset, tmp_path) -> None:
-    straight = run_training(config(epochs=3), out_dir=tmp_path / "a", dataset=tiny_dataset)
+def test_a_resumed_run_keeps_the_threads_it_trained_with(
+    ctrl_c_at, tiny_dataset, tmp_path, monkeypatch
+) -> None:
+    """The checkpoint records the measured threads; the resume trains with them, unmeasured."""
+    from dnnexplorer.train import session
+    from dnnexplorer.train.threads import ThreadChoice
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setattr(session, "choose_threads", lambda *a: ThreadChoice(1, "measured"))
     with pytest.raises(KeyboardInterrupt):
         run_training(
-            config(epochs=3),
+            config(epochs=2), out_dir=tmp_path / "b", dataset=tiny_dataset, callbacks=[ctrl_c_at(2)]
+        )
+
+    def measuring(*args):
+        raise AssertionError("a resumed run measured its threads again")
+
+    monkeypatch.setattr(session, "choose_threads", measuring)
+    resumed = resume_training(tmp_path / "b", dataset=tiny_dataset)
+    assert resumed.summary["threads"] == 1
+    assert resumed.summary["threads_chosen"]["source"] == "resumed"
+
+
+def test_resume_after_interrupt_gives_the_same_weights(ctrl_c_at, tiny_dataset, tmp_path) -> None:
+    # One thread for both runs: measured, the choice could differ on a busy machine, and with it
+    # the last bits of the sums (a resumed run keeps its own threads: the test below).
+    straight = run_training(
+        config(epochs=3, threads=1), out_dir=tmp_path / "a", dataset=tiny_dataset
+    )
+    with pytest.raises(KeyboardInterrupt):
+        run_training(
+            config(epochs=3, threads=1),
             out_dir=tmp_path / "b",
             dataset=tiny_dataset,
             callbacks=[ctrl_c_at(2)],

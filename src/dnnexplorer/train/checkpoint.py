@@ -102,6 +102,7 @@ def save_checkpoint(state: TrainingState, path: Path) -> None:
         "param_groups": optim["param_groups"],
         "optimizer_scalars": scalars,
         "scheduler": state.scheduler.state_dict() if state.scheduler is not None else None,
+        "threads": state.threads,
     }
     _write(tensors, {"dnnexplorer": json.dumps(meta)}, path)
 
@@ -173,6 +174,8 @@ def load_checkpoint(state: TrainingState, path: Path) -> None:
     if state.scheduler is not None and meta["scheduler"] is not None:
         state.scheduler.load_state_dict(meta["scheduler"])
     state.epoch = int(meta["epoch"])
+    threads = meta.get("threads")  # None in checkpoints written before it was recorded
+    state.threads = threads if isinstance(threads, int) and threads >= 1 else None
     state.history = [EpochMetrics.from_dict(m) for m in meta["history"]]
     best = {k[len("best/") :]: v for k, v in tensors.items() if k.startswith("best/")}
     state.best = best or None

@@ -91,6 +91,9 @@ class TrainingState:
     # With a validation split: the weights of the epoch with the best validation accuracy so
     # far, the model the run keeps (model.safetensors) and tests once at the end.
     best: dict[str, torch.Tensor] | None = None
+    # The CPU threads it trains with: a resumed run keeps them, since the last bits of a
+    # convolution's sums depend on how many threads share them (see train/threads.py).
+    threads: int | None = None
 
     def kept_weights(self) -> dict[str, torch.Tensor]:
         """The weights the run keeps: the best validation epoch's, else the latest."""

@@ -45,6 +45,7 @@ from dnnexplorer.train.tensorboard import TensorBoardWriter, check_tensorboard
 from dnnexplorer.train.threads import (
     MEASURE_BATCH,
     ThreadChoice,
+    available_cores,
     choose_threads,
     threads_from_environment,
 )
@@ -193,7 +194,8 @@ def _train(
         if config.tensorboard:
             tensorboard = TensorBoardWriter(run.path, config)
             listeners.append(tensorboard)
-    threads = _threads_for(config, state.model, data, device, world)
+    threads = _threads_for(config, state, data, device, world)
+    state.threads = threads.threads  # the checkpoints record them, for a resume
     previous_threads = torch.get_num_threads()
     torch.set_num_threads(threads.threads)
     try:
@@ -219,12 +221,16 @@ def _train(
 
 
 def _threads_for(
-    config: TrainConfig, model: nn.Module, data: TrainData, device: torch.device, world: World
+    config: TrainConfig, state: TrainingState, data: TrainData, device: torch.device, world: World
 ) -> ThreadChoice:
-    """The CPU threads this run trains with: asked for, or measured for this model and batch."""
+    """The CPU threads this run trains with: asked for, those a resumed run trained with, or
+    measured for this model and batch."""
     if device.type != "cpu" or world.distributed:
         source = "device" if device.type != "cpu" else "processes"
         return ThreadChoice(config.threads or torch.get_num_threads(), source)
+    requested = config.threads or threads_from_environment()
+    if requested is None and state.threads in range(1, available_cores() + 1):
+        return ThreadChoice(state.threads, "resumed")  # the same sums as before the stop
     n = len(data.train_labels)
     size = min(config.examples_per_step(n), MAX_CHUNK)
     part = min(size, MEASURE_BATCH)
@@ -234,8 +240,8 @@ def _threads_for(
 
     options = json.dumps(config.model_options, sort_keys=True)
     key = f"{config.model} {options} | batch {size} | {config.precision}"
-    requested = config.threads or threads_from_environment()
-    return choose_threads(requested, model, first_batch, config.precision, key, user_cache_root())
+    cache = user_cache_root()
+    return choose_threads(requested, state.model, first_batch, config.precision, key, cache)
 
 
 def make_summary(

@@ -49,8 +49,9 @@ class ThreadChoice:
 
     `source`: "asked" (--threads), "measured", "cached" (measured by an earlier run),
     "measured on a busy machine" (for this run only, not cached),
-    "one core", "device" (a GPU trains: CPU threads hardly matter) or "processes" (torchrun
-    set them, one share of the cores per process).
+    "one core", "resumed" (those the run trained with before it stopped, from its checkpoint),
+    "device" (a GPU trains: CPU threads hardly matter) or "processes" (torchrun set them, one
+    share of the cores per process).
     `step_ms`: the median training step by thread count, when measured.
     """
 
