@@ -28,6 +28,12 @@ from dnnexplorer.train.augment import TTA_VIEWS, tta_views
 FINAL_SIZE = 3  # 28 -> 14 -> 7 -> 3: max pooling floors 7/2 and drops an all-background edge
 
 
+def conv3x3(in_channels: int, out_channels: int) -> nn.Conv2d:
+    """A 3x3 convolution that keeps the size (padding 1). No bias: the batch norm after it
+    subtracts each map's mean, and adds its own shift (beta)."""
+    return nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1, bias=False)
+
+
 def conv_block(
     in_channels: int, out_channels: int, pool_first: bool = True, convs: int = 1
 ) -> nn.Sequential:
@@ -44,14 +50,9 @@ def conv_block(
     """
     stacked: list[nn.Module] = []
     for _ in range(convs - 1):  # full-size conv -> batch norm -> ReLU, before the pooled one
-        stacked += [
-            nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1, bias=False),
-            nn.BatchNorm2d(out_channels),
-            nn.ReLU(),
-        ]
+        stacked += [conv3x3(in_channels, out_channels), nn.BatchNorm2d(out_channels), nn.ReLU()]
         in_channels = out_channels
-    # no conv bias: batch norm subtracts each map's mean, and adds its own shift (beta)
-    conv = nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1, bias=False)
+    conv = conv3x3(in_channels, out_channels)
     if pool_first:
         pooled = [conv, nn.MaxPool2d(2), nn.BatchNorm2d(out_channels), nn.ReLU()]
     else:
@@ -73,10 +74,9 @@ class BestCNN(nn.Module):
         convs: Sequence[int] = (1, 1, 1),
     ) -> None:
         super().__init__()
-        if len(channels) != 3 or any(not isinstance(c, int) or c < 1 for c in channels):
-            raise ConfigError(f"best: channels must be 3 positive integers, got {list(channels)}")
-        if len(convs) != 3 or any(not isinstance(n, int) or n < 1 for n in convs):
-            raise ConfigError(f"best: convs must be 3 positive integers, got {list(convs)}")
+        for name, values in (("channels", channels), ("convs", convs)):  # one per block
+            if len(values) != 3 or any(not isinstance(v, int) or v < 1 for v in values):
+                raise ConfigError(f"best: {name} must be 3 positive integers, got {list(values)}")
         if hidden < 1:
             raise ConfigError(f"best: hidden must be a positive integer, got {hidden}")
         if not 0 <= dropout < 1:
