@@ -117,6 +117,16 @@ def test_test_time_augmentation_averages_the_log_probabilities_of_the_views() ->
     torch.testing.assert_close(train_out, model.classify(x))  # same dropout mask, no views
 
 
+def test_each_view_is_its_own_pass_with_the_callers_batch_size() -> None:
+    """Evaluation picks a CPU-cache-sized batch; five views in one pass would be 5x that."""
+    model = create_model("best", tta="shift").eval()
+    seen: list[int] = []
+    model.features.register_forward_hook(lambda module, args, out: seen.append(len(args[0])))
+    with torch.inference_mode():
+        model(torch.randn(7, 1, 28, 28))
+    assert seen == [7] * 5
+
+
 def test_flip_views_make_the_answer_mirror_invariant() -> None:
     torch.manual_seed(0)
     model = create_model("best", tta="flip").eval()

@@ -108,18 +108,20 @@ def test_non_square_images_rotate_without_shear() -> None:
     assert math.isclose(_centroids(y)[:, 1].mean().item(), 19.5, abs_tol=0.1)
 
 
-def test_tta_views_stack_each_view_of_the_whole_batch() -> None:
+def test_tta_views_are_one_batch_per_view_of_the_whole_batch() -> None:
     x = _blobs(3)
-    assert tta_views(x, "none") is x
+    (same,) = tta_views(x, "none")
+    assert same is x
     flips = tta_views(x, "flip")
-    assert flips.shape == (6, 1, 28, 28)
-    torch.testing.assert_close(flips[3:], x.flip(dims=[3]))
+    assert [v.shape for v in flips] == [(3, 1, 28, 28)] * 2
+    torch.testing.assert_close(flips[0], x)
+    torch.testing.assert_close(flips[1], x.flip(dims=[3]))
     shifts = tta_views(x, "shift")
-    assert shifts.shape == (15, 1, 28, 28)
-    torch.testing.assert_close(shifts[:3], x)  # view 0: the images themselves
-    moved = _centroids(shifts[3:]) - _centroids(x).repeat(4, 1)  # views 1-4, (rows, columns)
-    expected = torch.tensor([[1.0, 0], [-1, 0], [0, 1], [0, -1]]).repeat_interleave(3, dim=0)
-    torch.testing.assert_close(moved, expected, atol=1e-4, rtol=0)
+    assert [v.shape for v in shifts] == [(3, 1, 28, 28)] * 5
+    torch.testing.assert_close(shifts[0], x)  # view 0: the images themselves
+    moved = torch.stack([_centroids(v) - _centroids(x) for v in shifts[1:]])  # (4, 3, 2)
+    expected = torch.tensor([[1.0, 0], [-1, 0], [0, 1], [0, -1]])  # (rows, columns) per view
+    torch.testing.assert_close(moved, expected[:, None].expand(4, 3, 2), atol=1e-4, rtol=0)
     with pytest.raises(ValueError, match="unknown test-time views 'blur'"):
         tta_views(x, "blur")
 
@@ -134,6 +136,9 @@ def test_mirroring_alone_flips_about_half_the_images_and_changes_nothing_else() 
     kept = torch.tensor([torch.allclose(b, a, atol=1e-5) for a, b in zip(x, y, strict=True)])
     assert bool((flipped ^ kept).all())  # each image is either itself or its mirror, exactly
     assert 16 < int(flipped.sum()) < 48
+    # The shortcut (a flip, no warp) mirrors the very images the warp would, with the same draws.
+    warped = random_shift_rotate(x, torch.Generator().manual_seed(0), 0.0, 1e-9, mirror=True)
+    torch.testing.assert_close(y, warped, atol=1e-4, rtol=0)
 
 
 def test_each_dataset_says_which_changes_keep_its_classes() -> None:

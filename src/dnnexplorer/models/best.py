@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import torch
 from torch import Tensor, nn
 
 from dnnexplorer.errors import ConfigError
@@ -105,9 +106,12 @@ class BestCNN(nn.Module):
         views (a softmax of them is the views' normalized geometric-mean probability)."""
         if self.training or self.tta == "none":
             return self.classify(x)
-        views = tta_views(x, self.tta)  # (V*B, 1, 28, 28): all views in one batch
-        log_probs = self.classify(views).log_softmax(dim=1)  # (V*B, num_classes)
-        return log_probs.view(-1, x.shape[0], log_probs.shape[1]).mean(dim=0)  # (B, classes)
+        # One view at a time, so that each pass has the batch size the caller chose: evaluate()
+        # picks a CPU-cache-sized one, and 5 shifted views in one batch of 5x that size were
+        # 1.8x slower on a 2-core CPU.
+        views = tta_views(x, self.tta)  # V batches (B, 1, 28, 28)
+        log_probs = torch.stack([self.classify(v).log_softmax(dim=1) for v in views])
+        return log_probs.mean(dim=0)  # (V, B, num_classes) -> (B, num_classes)
 
     def classify(self, x: Tensor) -> Tensor:
         """One view: (B, 1, 28, 28) -> logits (B, num_classes)."""

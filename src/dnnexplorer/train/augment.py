@@ -46,6 +46,11 @@ def random_shift_rotate(
     columns = 4 if mirror else 3
     draws = torch.rand(b, columns, generator=generator, device=generator.device)  # in [0, 1)
     draws = (2 * draws - 1).to(device=x.device, dtype=x.dtype)  # (B, columns) in [-1, 1)
+    if max_shift == 0 and max_degrees == 0 and mirror:
+        # Mirrorings alone (Fashion-MNIST) need no warp: an exact flip of the images drawn for
+        # it, 13x cheaper than grid_sample on a 2-core CPU (the same draws, the same images).
+        flipped = (draws[:, 3] < 0).view(b, 1, 1, 1)
+        return torch.where(flipped, x.flip(dims=[3]), x)
     angle = draws[:, 0] * math.radians(max_degrees)  # (B,)
     shift_x, shift_y = draws[:, 1] * max_shift, draws[:, 2] * max_shift  # (B,) pixels
     theta = _affine_matrices(angle, shift_x, shift_y, h, w)  # (B, 2, 3)
@@ -72,24 +77,22 @@ def _affine_matrices(angle: Tensor, shift_x: Tensor, shift_y: Tensor, h: int, w:
     return theta
 
 
-def tta_views(x: Tensor, kind: str) -> Tensor:
-    """The views of each image that test-time augmentation averages over, stacked view by view.
+def tta_views(x: Tensor, kind: str) -> list[Tensor]:
+    """The views of each image that test-time augmentation averages over, one batch per view.
 
-    `x` is a batch (B, C, H, W); the result is (V * B, C, H, W): view 0 of every image (the
-    image itself), then view 1 of every image, and so on, V views in all (`TTA_VIEWS`).
-    A 1-pixel shift repeats the image's border into the row or column it uncovers, as the
-    training augmentation does (`padding_mode="border"`).
+    `x` is a batch (B, C, H, W); the result is V batches (B, C, H, W) (`TTA_VIEWS`): the images
+    themselves first, then each change of them. A 1-pixel shift repeats the image's border into
+    the row or column it uncovers, as the training augmentation does (`padding_mode="border"`).
     """
     if kind not in TTA_VIEWS:
         known = ", ".join(TTA_VIEWS)
         raise ValueError(f"unknown test-time views '{kind}'; known: {known}")
     if kind == "none":
-        return x
+        return [x]
     if kind == "flip":
-        return torch.cat([x, x.flip(dims=[3])])
+        return [x, x.flip(dims=[3])]
     h, w = x.shape[2:]
     padded = F.pad(x, (1, 1, 1, 1), mode="replicate")  # (B, C, H+2, W+2)
     # a crop that starts at row `top`, column `left` of the padded image; (1, 1) is the image
     starts = [(1, 1), (0, 1), (2, 1), (1, 0), (1, 2)]
-    views = [padded[:, :, top : top + h, left : left + w] for top, left in starts]
-    return torch.cat(views).contiguous()
+    return [padded[:, :, top : top + h, left : left + w].contiguous() for top, left in starts]
