@@ -72,7 +72,8 @@ def main() -> None:
         cells = [
             f"{statistics.median(s):.2f} ({min(s):.2f}-{max(s):.2f})" for s in seconds.values()
         ]
-        print(f"| {dataset_name} | {views} | {cells[0]} | {cells[1]} | {one_pass / per_view:.2f}x |")
+        ratio = one_pass / per_view
+        print(f"| {dataset_name} | {views} | {cells[0]} | {cells[1]} | {ratio:.2f}x |")
     print(f"load average {os.getloadavg()[0]:.2f} (python benchmarks/tta_views.py)")
 
 
