@@ -38,6 +38,7 @@ CONVOLUTIONAL = {  # run name -> (model, options)
     "best": ("best", {}),
 }
 DENSE = {"mlp": ("mlp", {"hidden": [32, 16]}), "softmax": ("softmax", {})}
+VIEWS = {"best-tta": ("best", {"tta": "shift"})}  # answers with five views of the image
 
 
 def save_run(root: Path, name: str, model_name: str, options: dict) -> nn.Module:
@@ -59,7 +60,8 @@ def save_run(root: Path, name: str, model_name: str, options: dict) -> nn.Module
 @pytest.fixture(scope="module")
 def layer_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, nn.Module]]:
     root = tmp_path_factory.mktemp("layer-runs")
-    models = {n: save_run(root, n, m, o) for n, (m, o) in {**CONVOLUTIONAL, **DENSE}.items()}
+    runs = {**CONVOLUTIONAL, **DENSE, **VIEWS}
+    models = {n: save_run(root, n, m, o) for n, (m, o) in runs.items()}
     RunFolder.create(root / "untrained").write_config(TrainConfig(model="cnn"))  # no weights
     return root, models
 
@@ -139,6 +141,23 @@ def test_every_step_equals_a_direct_forward_pass_of_the_model(layers_client, lay
     assert answer["steps"][-2]["kind"] == "logits" and answer["steps"][-1]["kind"] == "softmax"
     assert answer["digit"] == int(expected[-1].argmax())
     assert answer["probabilities"] == pytest.approx(expected[-1].tolist(), abs=1e-6)
+
+
+def test_a_model_judging_five_views_shows_the_layers_of_the_image_itself_once(
+    layers_client, layer_runs
+) -> None:
+    """Its layers run once per view; the page shows the first view's, and the views' answer."""
+    model = layer_runs[1]["best-tta"]
+    answer = layers_client.post("/api/runs/best-tta/activations", content=seven_png()).json()
+    expected = direct_forward(model, drawn_input())  # the layers, on the image itself
+    got = step_values(answer)
+    assert len(got) == len(expected), [s["name"] for s in answer["steps"]]
+    for step, value, reference in zip(answer["steps"][:-1], got, expected, strict=False):
+        torch.testing.assert_close(value, reference, rtol=1e-5, atol=1e-5, msg=step["name"])
+    with torch.inference_mode():
+        views = model(drawn_input()).softmax(dim=1)[0]  # the mean of five views' log-probabilities
+    assert answer["probabilities"] == pytest.approx(views.tolist(), abs=1e-6)
+    assert answer["probabilities"] != pytest.approx(expected[-1].tolist(), abs=1e-6)
 
 
 @pytest.mark.parametrize("run", list(CONVOLUTIONAL))

@@ -119,12 +119,21 @@ def activations(loaded: LoadedModel, pixels: Tensor) -> dict[str, Any]:
 
 
 def record_forward(model: nn.Module, x: Tensor, lock: threading.Lock) -> tuple[list[Call], Tensor]:
-    """Run `model` on x (1, 1, 28, 28) in eval mode; every leaf module's calls, and the logits."""
+    """Run `model` on x (1, 1, 28, 28) in eval mode; every leaf module's calls, and the logits.
+
+    A model that judges several views of the image (`best` with `tta`) starts over at its first
+    layer for each view: the calls kept are those of the first view, the image itself (the
+    logits are the answer of all views).
+    """
     names = {module: name for name, module in model.named_modules()}
     calls: list[Call] = []
+    started_over = False
 
     def hook(module: nn.Module, inputs: tuple[Tensor, ...], output: Tensor) -> None:
-        calls.append(Call(names[module], module, inputs[0][0].clone(), output[0].clone()))
+        nonlocal started_over
+        started_over = started_over or (bool(calls) and module is calls[0].module)
+        if not started_over:
+            calls.append(Call(names[module], module, inputs[0][0].clone(), output[0].clone()))
 
     leaves = [m for m in model.modules() if next(m.children(), None) is None]
     with lock:  # one pass at a time: the hooks belong to this request
