@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
 
 from dnnexplorer.models.registry import create_model
 from dnnexplorer.train.config import TrainConfig
-from dnnexplorer.train.optim import make_optimizer, parameter_groups
+from dnnexplorer.train.optim import make_optimizer, make_scheduler, parameter_groups
 
 
 def test_groups_split_weights_from_biases_and_norm_layers() -> None:
@@ -69,3 +71,34 @@ def test_a_checkpoint_from_before_the_split_resumes_with_its_moments(tmp_path) -
         assert torch.equal(*moments), name
     model(torch.rand(4, 1, 28, 28)).sum().backward()
     new.optimizer.step()  # and training goes on
+
+
+def _steps_to_the_peak(optimizer_name: str, betas: tuple[float, float] | None = None):
+    """An optimizer and its one-cycle schedule of 40 steps, stepped to the peak rate (9 steps:
+    the warm-up is a quarter of them); the momentum it started with, and its settings there."""
+    config = TrainConfig(
+        model="softmax", optimizer=optimizer_name, schedule="onecycle", lr=0.1, epochs=1
+    ).resolved()
+    config = dataclasses.replace(config, betas=betas or config.betas)
+    optimizer = make_optimizer(create_model("softmax"), config)
+    scheduler = make_scheduler(optimizer, config, steps_per_epoch=40)
+    group = optimizer.param_groups[0]
+    start = group["betas"][0] if "betas" in group else group["momentum"]
+    for _ in range(9):
+        optimizer.step()
+        scheduler.step()
+    return group, start
+
+
+def test_onecycle_moves_adams_beta1_against_the_rate_and_keeps_beta2() -> None:
+    group, start = _steps_to_the_peak("adam", betas=(0.7, 0.9))
+    assert group["lr"] == pytest.approx(0.1)
+    assert start == pytest.approx(0.95) and group["betas"][0] == pytest.approx(0.85)
+    assert group["betas"][1] == 0.9  # beta2 is the one asked for
+
+
+def test_onecycle_gives_plain_gradient_descent_no_momentum() -> None:
+    group, start = _steps_to_the_peak("sgd")
+    assert start == 0 and group["momentum"] == 0  # w <- w - lr * dE/dw, all the way
+    group, start = _steps_to_the_peak("momentum")
+    assert start == pytest.approx(0.95) and group["momentum"] == pytest.approx(0.85)

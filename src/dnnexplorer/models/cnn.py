@@ -84,7 +84,7 @@ def _check_shape_options(channels: Sequence[int], hidden: int, kernel_size: int)
     description="small CNN: conv-pool-relu blocks (16, 32 channels) + fully connected head",
     recipe=Recipe(epochs=4, batch_size=128, lr=3e-3, optimizer="adam", schedule="onecycle"),
     tuned=(
-        # One epoch: a high peak rate, label smoothing and a fast-forgetting Adam.
+        # One epoch: a high peak rate, label smoothing and a fast-forgetting Adam (beta2 0.9).
         TunedRecipe(
             "mnist",
             0.99,

@@ -27,6 +27,8 @@ from dnnexplorer.errors import ConfigError
 ADAM_BETAS = (0.9, 0.999)  # torch's defaults
 # Adam that forgets faster: in runs of 1-3 epochs its averages follow the one-cycle rate's swings
 # (+0.1% on the CNN after one epoch, measured over seeds; see BENCHMARKS.md). Tuned recipes use it.
+# Under the one-cycle schedule (every tuned recipe's) beta1 follows the cycle, 0.95 -> 0.85 ->
+# 0.95 (train/optim.py), so the gain measured is beta2's, 0.9 instead of 0.999.
 FAST_BETAS = (0.7, 0.9)
 
 Builder = TypeVar("Builder", bound=Callable[..., nn.Module])

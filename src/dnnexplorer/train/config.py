@@ -123,7 +123,8 @@ class TrainConfig:
     )
     betas: tuple[float, float] | None = setting(
         None,
-        "Adam's averaging rates, e.g. 0.9,0.999 (torch's); lower forgets faster.",
+        "Adam's averaging rates, e.g. 0.9,0.999 (torch's); lower forgets faster. With "
+        "--schedule onecycle, beta1 follows the cycle (0.95 -> 0.85 -> 0.95).",
         parse=parse_betas,
         metavar="B1,B2",
         rule=Rule(_is_betas, "must be two numbers in [0, 1), like 0.9,0.999"),
